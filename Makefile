@@ -1,0 +1,53 @@
+# sanboot.iscsi developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PYTHON := python3
+# Everything below runs the tools from .venv against the dependency collections in .collections.
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_NOCOLOR := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup test sanity lint units integration molecule demo build changelog clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## install everything the tests and the demo need (idempotent)
+	@$(PYTHON) tools/setup.py
+
+test: ## run every test layer and print a summary
+	@tools/run-tests sanity lint units integration molecule
+
+sanity: ## ansible-test sanity (all tests that run offline)
+	@tools/ansible-test-tree sanity --python 3.11 --local --color no
+
+lint: ## ansible-lint (production profile), changelog lint, execution environment check
+	ansible-lint --offline --profile production
+	antsibull-changelog lint
+	rm -rf .cache/ee-context && ansible-builder create -f meta/execution-environment.yml -c .cache/ee-context >/dev/null
+	@echo "execution environment definition builds a context: .cache/ee-context"
+
+units: ## unit tests (pytest)
+	python -m pytest tests/unit -q
+
+integration: ## integration tests: real daemons and clients, ansible-playbook end to end
+	python -m pytest tests/integration -q -p no:cacheprovider
+
+molecule: ## every molecule scenario (collection and roles)
+	@tools/run-molecule
+
+demo: ## what the collection does, end to end, on this machine
+	@tools/demo
+
+build: ## build the collection tarball
+	ansible-galaxy collection build --force .
+
+changelog: ## release: turn changelog fragments into CHANGELOG.rst
+	antsibull-changelog release
+
+clean: ## remove build and test output (keeps .venv and .collections)
+	rm -rf .cache/ansible-test .cache/ee-context tests/output sanboot-iscsi-*.tar.gz .ansible
