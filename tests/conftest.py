@@ -16,3 +16,8 @@ import sys
 _COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".collections")
 if os.path.isdir(os.path.join(_COLLECTIONS, "ansible_collections")) and _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
+
+# Shared test helpers (tests/labkit) import as `labkit`.
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)

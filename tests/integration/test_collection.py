@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import COLLECTIONS
+from labkit import COLLECTIONS
 
 PARSE_ROOT_PATH = "msg={{ 'iscsi:10.0.0.5::::iqn.2001-05.com.example:boot01' | sanboot.iscsi.parse_root_path }}"
 

@@ -1,0 +1,45 @@
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The lab primitives themselves: what they create works, and cleanup removes all of it."""
+
+from __future__ import annotations
+
+import pytest
+
+import labkit
+
+
+def test_namespaces_bridge_and_veth_carry_traffic_and_are_removed(root, workdir):
+    with labkit.Cleanup() as stack:
+        server = labkit.add_netns(stack, labkit.unique_name("srv"))
+        client = labkit.add_netns(stack, labkit.unique_name("cli"))
+        labkit.add_bridge(server, "br0", "10.99.0.1/24")
+        labkit.add_veth_to_bridge(server, "br0", client, "eth0", "vcli", mac="52:54:00:99:00:01")
+        labkit.run(["ip", "-n", client, "addr", "add", "10.99.0.2/24", "dev", "eth0"])
+        assert "52:54:00:99:00:01" in labkit.run(["ip", "-n", client, "link", "show", "eth0"]).stdout
+        labkit.wait_for(lambda: labkit.run(["ping", "-c1", "-W1", "10.99.0.1"], netns=client, check=False).returncode == 0,
+                        10, "ping across the bridge")
+        daemon = labkit.start_daemon(stack, ["sleep", "600"], workdir / "sleep.log", netns=server)
+        assert labkit.pid_alive(daemon.pid)
+        assert labkit.leftovers(server)  # the namespace is visible to the leak check
+    assert not labkit.pid_alive(daemon.pid)
+    assert not labkit.leftovers(server) and not labkit.leftovers(client)
+
+
+def test_cleanup_runs_every_action_and_reports_failures():
+    done = []
+    stack = labkit.Cleanup()
+    stack.push("first", done.append, 1)
+    stack.push("broken", lambda: 1 / 0)
+    stack.push("last", done.append, 3)
+    with pytest.raises(labkit.LabError, match="broken"):
+        stack.close()
+    assert done == [3, 1]
+
+
+def test_unique_names_fit_interface_limits():
+    assert labkit.unique_name("srv").startswith(labkit.RUN_MARKER)
+    assert len(labkit.unique_name("tap", 3)) <= 15
+    with pytest.raises(labkit.LabError, match="15 characters"):
+        labkit.unique_name("muchtoolongkind")
