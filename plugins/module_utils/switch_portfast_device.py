@@ -39,6 +39,8 @@ OVS_TIMEOUT_SECONDS = 30
 # Junos lists every statement the module reads in one short answer.
 JUNOS_SHOW = 'show configuration | display set | match "rstp|mstp|bpdu-block"'
 _PROMPT_LINE = re.compile(r"^\S+(?:\([^)]*\))?[#>%]\s*$")
+# Junos prints the routing engine's role above its prompt.
+_JUNOS_RE_LINE = re.compile(r"^\{\w+(?::\d+)?\}$")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -54,7 +56,8 @@ def device_answer(text, command=None) -> str:
     lines = []
     for raw in _ANSI.sub("", text).replace("\r", "").split("\n"):
         line = raw.strip()
-        if not line or set(line) == {"^"} or (command and line.endswith(command)) or _PROMPT_LINE.match(line):
+        if not line or set(line) == {"^"} or (command and line.endswith(command)) or _PROMPT_LINE.match(line) \
+                or _JUNOS_RE_LINE.match(line):
             continue
         lines.append(line)
     return " ".join(lines) if lines else text.strip()
@@ -254,7 +257,14 @@ def run(module, connection_factory=None, connection_error=Exception) -> dict:
         for message in switch.warnings(interfaces):
             module.warn(message)
     if commands and not module.check_mode:
-        switch.apply(commands)
+        try:
+            switch.apply(commands)
+        except SwitchPortfastError as exc:
+            if platform == "ios" and params["ios_syntax"] == "auto" and syntax == "portfast":
+                raise SwitchPortfastError("%s (ios_syntax=auto found no portfast line on the device and sent the classic "
+                                          "form; set ios_syntax: portfast_edge if this release requires the edge "
+                                          "keyword)" % exc) from None
+            raise
         if params["save"]:
             switch.save()
         # Report what the device now says, not what was sent; refuse if it did not take the change.

@@ -58,9 +58,9 @@ class OpenVSwitch:
     def add_port(self, bridge: str, port: str):
         """A port backed by a real veth device (inside the namespace when there is one)."""
         if self.netns:
-            labkit.run(["ip", "-n", self.netns, "link", "add", port, "type", "veth", "peer", "name", port + "-h"])
+            labkit.run(["ip", "-n", self.netns, "link", "add", port, "type", "veth", "peer", "name", port[:13] + "-h"])
             labkit.run(["ip", "-n", self.netns, "link", "set", port, "up"])
-            labkit.run(["ip", "-n", self.netns, "link", "set", port + "-h", "up"])
+            labkit.run(["ip", "-n", self.netns, "link", "set", port[:13] + "-h", "up"])
         self.vsctl("add-port", bridge, port)
 
     def _stop(self, daemon: str):
