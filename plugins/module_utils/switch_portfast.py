@@ -347,8 +347,9 @@ def junos_statements(text) -> list:
     Paths are made absolute: the output of `show configuration protocols` starts below
     `protocols`, so a path starting with rstp/mstp/layer2-control gets `protocols` in front."""
     lines = [line.strip() for line in (text or "").replace("\r", "").split("\n")]
-    lines = [line for line in lines if line and not line.startswith(("#", "/*", "{master", "{backup", "{primary",
-                                                                      "{secondary", "{linecard"))]
+    # Comments, and the routing-engine role line Junos prints above its prompt ({master:0}).
+    skipped = ("#", "/*", "{master", "{backup", "{primary", "{secondary", "{linecard")
+    lines = [line for line in lines if line and not line.startswith(skipped)]
     statements = []
     inactive_prefixes = []
     if any(line.split(None, 1)[0] in ("set", "deactivate") for line in lines):
@@ -465,7 +466,7 @@ def _parse_smap(text):
 
 def _ovs_json_value(value):
     if isinstance(value, list) and value and value[0] == "map":
-        return {key: val for key, val in value[1]}
+        return dict(value[1])
     return value
 
 

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: switch_portfast
 short_description: Spanning-tree portfast (edge port) on the switch port of an iSCSI boot server
 version_added: 0.1.0
-author: sanboot.iscsi contributors
+author: sanboot.iscsi contributors (@sanboot)
 description:
   - Makes the switch ports of a server that boots from an iSCSI SAN spanning-tree edge ports
     (Cisco I(portfast)), and optionally adds BPDU guard. Without it spanning tree holds a new link
@@ -22,7 +22,7 @@ description:
   - Reads each interface's configuration first and sends only the difference. Every equivalent form
     counts as configured, so a port that already has C(spanning-tree portfast edge) or
     C(spanning-tree port type edge trunk) is left alone. Removal negates the exact line the device shows.
-  - After a change it reads the configuration again and returns what the device now says in O(after);
+  - After a change it reads the configuration again and returns what the device now says in RV(after);
     if the device does not show the wanted state the task fails.
   - Per-platform syntax (access port / trunk port; BPDU guard)
   - C(ios) - C(spanning-tree portfast) or, with O(ios_syntax=portfast_edge), C(spanning-tree portfast edge);
@@ -92,7 +92,7 @@ options:
       - V(auto) uses the form the device already shows for these interfaces, else anywhere in its configuration
         (C(show running-config | include portfast)), else the classic V(portfast) form. With O(state=rendered)
         V(auto) renders the classic form.
-      - Reading is not affected: every form is recognised on every release.
+      - Reading is not affected, every form is recognised on every release.
       - Any value other than V(auto) with a platform other than V(ios) is refused.
     type: str
     choices: [auto, portfast, portfast_edge]

@@ -35,9 +35,8 @@ def playbook(workdir, tasks, hosts="switches"):
         task.setdefault("ignore_errors", True)
         task["register"] = "result_%d" % index
         steps.append(task)
-        steps.append({"name": "keep result %d" % index, "ansible.builtin.copy": {
-            "content": "{{ result_%d | to_json }}" % index,
-            "dest": str(workdir / ("result_%d.json" % index))}, "delegate_to": "localhost",
+        keep = {"content": "{{ result_%d | to_json }}" % index, "dest": str(workdir / ("result_%d.json" % index))}
+        steps.append({"name": "keep result %d" % index, "ansible.builtin.copy": keep, "delegate_to": "localhost",
                       "check_mode": False, "diff": False})
     path = workdir / "playbook.yml"
     path.write_text(yaml.safe_dump([{"name": "switch_portfast", "hosts": hosts, "gather_facts": False,
@@ -209,3 +208,42 @@ def test_ovs_admin_edge_set_read_back_idempotent_and_removed(repo, run_tool, ovs
     assert removed["changed"] is True, removed
     assert admin_edge(ovs, "vnet-boot01") == ["map", []]
     assert again["changed"] is False
+
+
+# --- no device: rendered, parsed, and what the action plugin refuses ----------------------------
+
+def test_rendered_and_parsed_run_without_a_device_and_mismatches_are_refused(repo, run_tool, workdir):
+    """Through ansible-playbook on localhost: os10 renders and parses although the dellemc.os10
+    collection is not installed; the action plugin refuses a platform that contradicts
+    ansible_network_os, and an ansible_network_os it does not support, before any module runs."""
+    inventory = workdir / "inventory.ini"
+    inventory.write_text("localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n")
+    os10_config = "!\ninterface ethernet1/1/5\n no shutdown\n spanning-tree port type edge\n"
+    with_ios = {"ansible_network_os": "cisco.ios.ios"}
+    tasks = [
+        portfast(platform="os10", interfaces=["eth1/1/5"], bpduguard=True, state="rendered"),
+        portfast(platform="os10", state="parsed", running_config=os10_config),
+        dict(portfast(platform="eos", interfaces=["Et5"]), vars=with_ios),
+        dict(portfast(interfaces=["Et5"]), vars={"ansible_network_os": "vyos.vyos.vyos"}),
+        portfast(interfaces=["Gi1/0/1"], state="rendered"),
+        dict(portfast(interfaces=["Gi1/0/1"], state="rendered"), vars=with_ios),
+    ]
+    completed, (rendered, parsed, conflict, unsupported, no_platform, from_network_os) = run_play(
+        run_tool, workdir, inventory, tasks, hosts="localhost")
+    assert rendered["commands"] == ["interface ethernet 1/1/5", "spanning-tree port type edge",
+                                    "spanning-tree bpduguard enable"]
+    assert parsed["parsed"] == {"ethernet1/1/5": {"portfast": True, "trunk": True, "bpduguard": False}}
+    assert conflict["failed"] and conflict["msg"].startswith(
+        "platform eos conflicts with ansible_network_os cisco.ios.ios (platform ios)")
+    assert unsupported["failed"] and unsupported["msg"].startswith(
+        "unsupported platform: ansible_network_os vyos.vyos.vyos is not one of")
+    assert no_platform["failed"] and "platform is required" in no_platform["msg"]
+    assert from_network_os["commands"] == ["interface GigabitEthernet1/0/1", "spanning-tree portfast"]
+
+
+def test_module_documentation_renders(repo, run_tool):
+    result = run_tool("ansible-doc", "sanboot.iscsi.switch_portfast")
+    assert result.returncode == 0, result.stderr
+    words = " ".join(result.stdout.split())
+    for text in ("spanning-tree port type edge trunk", "rstp-port-admin-edge", "ios_syntax", "EXAMPLES", "RETURN"):
+        assert text in words

@@ -48,7 +48,10 @@ VENDOR_SYNTAX = {
 
 
 def fixture(path):
-    return yaml.safe_load(path.read_text())
+    sample = yaml.safe_load(path.read_text())
+    if "output_file" in sample:
+        sample["output"] = (path.parent / sample["output_file"]).read_text()
+    return sample
 
 
 # --- rendered ----------------------------------------------------------------------------------
@@ -136,8 +139,8 @@ def test_parsed_refuses_an_interface_the_text_does_not_show():
 
 def test_parsed_junos_interface_without_statements_is_plainly_not_configured():
     text = fixture(FIXTURES / "junos_display_set.yml")["output"]
-    assert parsed_states("junos", text, ["ge-0/0/47"]) == {"ge-0/0/47": {"portfast": False, "trunk": False,
-                                                                          "bpduguard": False}}
+    nothing = {"portfast": False, "trunk": False, "bpduguard": False}
+    assert parsed_states("junos", text, ["ge-0/0/47"]) == {"ge-0/0/47": nothing}
 
 
 def test_parsed_refuses_empty_text():
@@ -286,8 +289,8 @@ def test_ovs_plans():
 def test_desired_state_keeps_bpduguard_unless_asked():
     have = {"portfast": False, "trunk": False, "bpduguard": True}
     assert desired_state("ios", have, "enabled") == {"portfast": True, "trunk": False, "bpduguard": True}
-    assert desired_state("ios", have, "disabled", bpduguard=False) == {"portfast": False, "trunk": False,
-                                                                         "bpduguard": False}
+    nothing = {"portfast": False, "trunk": False, "bpduguard": False}
+    assert desired_state("ios", have, "disabled", bpduguard=False) == nothing
 
 
 @pytest.mark.parametrize("interface_lines, hint, expected", [

@@ -80,7 +80,10 @@ class FakeModule:
 
 
 def sample(name):
-    return yaml.safe_load((FIXTURES / name).read_text())["output"]
+    recorded = yaml.safe_load((FIXTURES / name).read_text())
+    if "output_file" in recorded:
+        return (FIXTURES / recorded["output_file"]).read_text()
+    return recorded["output"]
 
 
 NXOS_BEFORE = "\ninterface Ethernet1/5\n  description winboot01\n  switchport access vlan 120\n"
@@ -152,8 +155,8 @@ def test_os10_asks_directly_and_passes_commands_positionally():
     # dellemc.os10's get_config ignores flags: the module must not rely on it.
     assert device.sent("get_config") == []
     # dellemc.os10's edit_config(command) and the others' edit_config(candidate): positional fits both.
-    assert device.sent("edit_config") == [("edit_config", (["interface ethernet 1/1/5", "spanning-tree port type edge",
-                                                             "spanning-tree bpduguard enable"],), {})]
+    sent = ["interface ethernet 1/1/5", "spanning-tree port type edge", "spanning-tree bpduguard enable"]
+    assert device.sent("edit_config") == [("edit_config", (sent,), {})]
     assert ("get", "write memory") in device.calls
     assert result["after"] == {"ethernet1/1/5": {"portfast": True, "trunk": True, "bpduguard": True}}
 
@@ -165,9 +168,8 @@ def test_junos_checks_the_interface_exists_and_commits_with_a_comment():
                              after_edit={JUNOS_SHOW: after})
     result, _module = run_with(device, platform="junos", interfaces=["ge-0/0/10"], bpduguard=True)
     assert device.calls[0] == ("get", "show interfaces ge-0/0/10 terse")
-    assert device.sent("edit_config") == [("edit_config", (["set protocols rstp interface ge-0/0/10 edge",
-                                                             "set protocols layer2-control bpdu-block interface ge-0/0/10"],
-                                                            True, None, COMMIT_COMMENT), {})]
+    sent = ["set protocols rstp interface ge-0/0/10 edge", "set protocols layer2-control bpdu-block interface ge-0/0/10"]
+    assert device.sent("edit_config") == [("edit_config", (sent, True, None, COMMIT_COMMENT), {})]
     assert result["after"] == {"ge-0/0/10": {"portfast": True, "trunk": True, "bpduguard": True}}
 
 
@@ -201,8 +203,8 @@ def test_rendered_and_parsed_need_no_connection():
     assert result == {"changed": False, "commands": ["interface ethernet 1/1/5", "spanning-tree port type edge"]}
     result, _module = run_with(None, platform="os10", state="parsed", running_config=sample("os10_port_type_edge.yml"),
                                socket_path=None)
-    assert result == {"changed": False, "parsed": {"ethernet1/1/5": {"portfast": True, "trunk": True,
-                                                                      "bpduguard": True}}}
+    everything = {"portfast": True, "trunk": True, "bpduguard": True}
+    assert result == {"changed": False, "parsed": {"ethernet1/1/5": everything}}
 
 
 @pytest.mark.parametrize("raw, expected", [
