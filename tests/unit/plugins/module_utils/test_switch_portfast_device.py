@@ -17,6 +17,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.switch_portfast impo
 from ansible_collections.sanboot.iscsi.plugins.module_utils.switch_portfast_device import (
     COMMIT_COMMENT,
     JUNOS_SHOW,
+    OvsSwitch,
     device_answer,
     run,
 )
@@ -214,3 +215,35 @@ def test_rendered_and_parsed_need_no_connection():
 ])
 def test_device_answer_keeps_only_the_devices_words(raw, expected):
     assert device_answer(raw, "show running-config interface Gi1/0/99") == expected
+
+
+class RecordedOvsVsctl:
+    """TEST DOUBLE of AnsibleModule.run_command for ovs-vsctl: recorded JSON answers of Open vSwitch
+    3.1.0 (the formats captured for ovs_list_port_json.yml), keyed by the arguments after --db."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.argv = []
+
+    def __call__(self, argv):
+        self.argv.append(argv)
+        return 0, self.answers[" ".join(argv[2:])], ""
+
+
+def test_ovs_warns_when_the_bridge_does_not_run_rstp():
+    ports = ('{"data":[[["uuid","288db6fb-aca3-4756-8c13-cc78e19ac64c"],"vnet-a"],'
+             '[["uuid","4375e54e-16dc-4e31-8b1a-51b67c6b1c0f"],"vnet-b"],'
+             '[["uuid","5283dd9a-8071-4473-904d-207ea49d2e80"],"vnet-c"]],"headings":["_uuid","name"]}')
+    # One bridge with RSTP, one with classic STP (a one-port set is written as a bare uuid), one with none.
+    bridges = ('{"data":[["br-rstp",["uuid","288db6fb-aca3-4756-8c13-cc78e19ac64c"],true,false],'
+               '["br-stp",["set",[["uuid","4375e54e-16dc-4e31-8b1a-51b67c6b1c0f"]]],false,true],'
+               '["br-none",["uuid","5283dd9a-8071-4473-904d-207ea49d2e80"],false,false]],'
+               '"headings":["name","ports","rstp_enable","stp_enable"]}')
+    run_command = RecordedOvsVsctl({"--format=json --columns=_uuid,name list port": ports,
+                                    "--format=json --columns=name,ports,rstp_enable,stp_enable list bridge": bridges})
+    switch = OvsSwitch(run_command, "/usr/bin/ovs-vsctl", "unix:/tmp/lab/db.sock")
+    warnings = switch.warnings(["vnet-a", "vnet-b", "vnet-c"])
+    assert len(warnings) == 2
+    assert warnings[0].startswith("port vnet-b is on bridge br-stp, which runs classic STP (stp_enable=true)")
+    assert warnings[1].startswith("port vnet-c is on bridge br-none, which runs no spanning tree")
+    assert all(argv[:2] == ["/usr/bin/ovs-vsctl", "--db=unix:/tmp/lab/db.sock"] for argv in run_command.argv)
