@@ -374,7 +374,8 @@ def mask_reservation(reservation, secret_keys):
 
 
 def masked_diff(before, after, secret_keys, before_extra=None, after_extra=None) -> dict:
-    """Diff of reservation lists with secrets masked; a secret that changes shows MASK_CHANGED after."""
+    """Diff of reservation lists with secrets masked. A secret the reservation already had and that changes
+    shows MASK_CHANGED after, so the diff tells that it changes without telling either value."""
     held = {}
     for reservation in before:
         for option in reservation["options"]:
@@ -385,7 +386,7 @@ def masked_diff(before, after, secret_keys, before_extra=None, after_extra=None)
         masked = mask_reservation(reservation, secret_keys)
         for option, original in zip(masked["options"], reservation["options"]):
             key = (reservation["mac"], option["space"], option["code"])
-            if (option["space"], option["code"]) in secret_keys and original["data"] and held.get(key) != original["data"]:
+            if key in held and original["data"] and held[key] != original["data"]:
                 option["data"] = MASK_CHANGED
         after_masked.append(masked)
     diff_before = {"reservations": [mask_reservation(reservation, secret_keys) for reservation in before]}
