@@ -100,6 +100,7 @@ def _short_reason(exc) -> str:
                            ("Temporary failure in name resolution", "host name could not be resolved"),
                            ("No route to host", "no route to host"),
                            ("Network is unreachable", "network unreachable"),
+                           ("Connection reset by peer", "connection reset by peer"),
                            ("timed out", "timed out")):
         if needle in text:
             return reason
