@@ -40,7 +40,6 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_boot import (
     OPTION_INITIATOR_IQN,
     OPTION_IPXE_ENCAPSULATED,
     OPTION_IPXE_PASSWORD,
-    OPTION_IPXE_USERNAME,
     OPTION_ROOT_PATH,
     boot_option_values,
     normalize_iscsi,
@@ -332,9 +331,9 @@ def plan_change(request: ReservationRequest, target, held) -> Plan:
         if request.ip is not None:
             elsewhere = [reservation for reservation in matches if reservation["ip"] != request.ip]
             if elsewhere:
+                held_ip, where = elsewhere[0]["ip"], _describe_subnet(elsewhere[0])
                 raise DhcpError("mac %s is reserved for %s in %s, not for ip %s: nothing removed; leave ip out to "
-                                "remove that reservation" % (request.mac, elsewhere[0]["ip"], _describe_subnet(elsewhere[0]),
-                                                              request.ip))
+                                "remove that reservation" % (request.mac, held_ip, where, request.ip))
         return Plan(None, None, matches, matches, [])
 
     target = copy.deepcopy(target)

@@ -209,11 +209,9 @@ def _same_config(first, second) -> bool:
 
 def iter_subnets(dhcp4):
     """Every subnet4 entry, top level and inside shared networks."""
-    for subnet in dhcp4.get("subnet4") or []:
-        yield subnet
+    yield from dhcp4.get("subnet4") or []
     for network in dhcp4.get("shared-networks") or []:
-        for subnet in network.get("subnet4") or []:
-            yield subnet
+        yield from network.get("subnet4") or []
 
 
 def _subnet_label(subnet) -> str:
@@ -782,5 +780,3 @@ class KeaBackend(DhcpBackend):
                 found.append(reservation)
         self._ipxe_space = _encapsulated_spaces(option_defs).get((SPACE_DHCP4, OPTION_IPXE_ENCAPSULATED), IPXE_SPACE)
         return found
-
-

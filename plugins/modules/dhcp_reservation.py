@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: dhcp_reservation
 short_description: Per-host DHCP reservation carrying the iSCSI boot options (root path, initiator IQN, iPXE CHAP)
 version_added: 0.1.0
-author: sanboot.iscsi contributors
+author: sanboot.iscsi contributors (@sanboot)
 description:
   - Makes a DHCPv4 server hold a reservation for one network card (O(mac)) in one subnet, with the address
     O(ip) and the options a boot ROM or iPXE needs to boot from an iSCSI LUN, or removes it.
@@ -122,7 +122,7 @@ options:
     type: dict
     suboptions:
       target_iqn:
-        description: Full iSCSI name of the boot target (a target alias is refused: boot ROMs cannot resolve it). Required.
+        description: Full iSCSI name of the boot target. Required. A target alias is refused, because boot ROMs cannot resolve it.
         type: str
       server:
         description: The iSCSI portal, an IPv4 or IPv6 address or a DNS name. Required.
@@ -193,7 +193,7 @@ notes:
     narrow window remains in which one of two writers' changes can be lost, which the next run repairs. Details in
     the collection's C(docs/dhcp.md).
   - Kea's C(config-write) rewrites the configuration file in Kea's own format (comments are lost) and keeps the file's mode.
-    The file holds any CHAP secret: keep it readable by root and Kea only.
+    The file holds any CHAP secret, so keep it readable by root and Kea only.
 seealso:
   - module: sanboot.iscsi.dhcp_reservation_info
   - plugin: sanboot.iscsi.root_path

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: dhcp_reservation_info
 short_description: Read DHCP reservations and their iSCSI boot options
 version_added: 0.1.0
-author: sanboot.iscsi contributors
+author: sanboot.iscsi contributors (@sanboot)
 description:
   - Lists the reservations a DHCPv4 server holds, optionally only those of one subnet, one hardware address
     or one IP address, in the same normalised shape as M(sanboot.iscsi.dhcp_reservation) returns.

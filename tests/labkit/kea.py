@@ -336,8 +336,8 @@ def run_play(lab, workdir: Path, tasks: list, *arguments, collect: bool = True, 
     results = []
     if collect:
         if not results_path.exists():
-            raise AssertionError("the play wrote no results (exit %d):\n%s" % (completed.returncode,
-                                                                              completed.stdout + completed.stderr))
+            output = completed.stdout + completed.stderr
+            raise AssertionError("the play wrote no results (exit %d):\n%s" % (completed.returncode, output))
         results = json.loads(results_path.read_text())
     return PlayRun(completed, results)
 
