@@ -8,6 +8,8 @@
     lab.command("config-get")                      # the agent's answer for dhcp4
     client = lab.client(cleanup)                   # a second namespace on the same bridge
     client.lease("52:54:00:12:34:56")              # busybox udhcpc with that MAC -> Lease or None
+    run_play(lab, workdir, [task, ...])            # the collection's modules in a real ansible-playbook play,
+                                                   # module_defaults pointing at the lab; registered results back
 
 Everything it creates carries labkit.RUN_MARKER (namespaces, and the workdir path on every daemon's
 command line) and goes on the cleanup stack: daemons are stopped by PID, namespaces deleted.
