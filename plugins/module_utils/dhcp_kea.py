@@ -95,6 +95,9 @@ def display_url(url: str) -> str:
 
 def _short_reason(exc) -> str:
     text = str(exc)
+    verify = re.search(r"certificate verify failed: ([^(]*?)\s*\(_ssl", text)
+    if verify:
+        return "certificate verify failed: %s" % verify.group(1)
     for needle, reason in (("Connection refused", "connection refused"),
                            ("Name or service not known", "host name not known"),
                            ("Temporary failure in name resolution", "host name could not be resolved"),
@@ -366,6 +369,19 @@ def normalise_definition(definition) -> dict:
     return normalised
 
 
+def _check_served(dhcp4, subnet):
+    """Refuse to add a reservation this server would accept but never hand out."""
+    identifiers = dhcp4.get("host-reservation-identifiers")
+    if identifiers is not None and "hw-address" not in identifiers:
+        raise DhcpError("this server does not look up reservations by hardware address (host-reservation-identifiers "
+                        "is %s): a reservation for a MAC would never be served; add hw-address there first"
+                        % ", ".join(identifiers))
+    in_subnet = subnet.get("reservations-in-subnet", dhcp4.get("reservations-in-subnet", True))
+    if in_subnet is False:
+        raise DhcpError("subnet %s has reservations-in-subnet false: Kea would ignore a reservation there"
+                        % _subnet_label(subnet))
+
+
 # --- option definitions this module needs ---------------------------------------------------------
 
 class DefinitionPlan:
@@ -513,6 +529,8 @@ class KeaBackend(DhcpBackend):
         if request.ip is not None and ipaddress.ip_address(request.ip) not in network:
             raise DhcpError("ip %s is outside subnet %s: a reservation's address must be inside its subnet"
                             % (request.ip, _subnet_label(subnet)))
+        if request.state == "present":
+            _check_served(dhcp4, subnet)
         definitions = plan_definitions(dhcp4, request) if request.state == "present" else DefinitionPlan()
         self._ipxe_space = definitions.ipxe_space
         option_defs = list(dhcp4.get("option-def") or []) + definitions.add

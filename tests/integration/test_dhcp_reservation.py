@@ -297,3 +297,24 @@ def test_no_secret_in_verbose_output(lab, workdir):
     lock_directory = Path(tempfile.gettempdir()) / ("sanboot.iscsi-%d" % os.getuid())
     assert stat.S_IMODE(lock_directory.stat().st_mode) == 0o700
     assert list(lock_directory.glob("dhcp-*.lock"))
+
+
+def test_tls_agent_is_verified_with_ca_path(root, repo, cleanup, workdir):
+    tls_lab = KeaLab.start(cleanup, workdir, tls=True)
+    assert tls_lab.url.startswith("https://")
+    task = boot_task("52:54:00:12:39:01", "10.77.0.99")
+    with_ca = dict(task, **{"sanboot.iscsi.dhcp_reservation": dict(task["sanboot.iscsi.dhcp_reservation"],
+                                                                    ca_path=str(tls_lab.ca_path))})
+    unverified = dict(task, **{"sanboot.iscsi.dhcp_reservation": dict(task["sanboot.iscsi.dhcp_reservation"],
+                                                                       validate_certs=False)})
+    before = tls_lab.config()
+    run = run_play(tls_lab, workdir, [task, with_ca, unverified])
+    refused, verified, again = run[0], run[1], run[2]
+    assert refused.get("failed") is True
+    assert refused["msg"].startswith("TLS verification of the Kea control agent at %s failed (certificate verify "
+                                     "failed: " % tls_lab.url)
+    assert "give ca_path, or validate_certs=false for a test server" in refused["msg"]
+    assert verified["changed"] is True, verified
+    assert again["changed"] is False, again
+    after = tls_lab.config()
+    assert after != before and raw_reservation(after, "52:54:00:12:39:01")["ip-address"] == "10.77.0.99"

@@ -81,7 +81,8 @@ class KeaLab:
     """kea-dhcp4 in a server namespace (bridge br0 carrying the subnet's first address, raw sockets) and
     kea-ctrl-agent in the root namespace on 127.0.0.1, both reading configuration files in workdir."""
 
-    def __init__(self, cleanup: labkit.Cleanup, workdir: Path, subnet: str, pool: str | None, dhcp4_extra: dict | None):
+    def __init__(self, cleanup: labkit.Cleanup, workdir: Path, subnet: str, pool: str | None, dhcp4_extra: dict | None,
+                 tls: bool = False):
         self.cleanup = cleanup
         self.workdir = Path(workdir)
         self.index = next(_labs)
@@ -94,7 +95,9 @@ class KeaLab:
         self.config_path = self.workdir / "kea-dhcp4.conf"
         self.agent_config_path = self.workdir / "kea-ctrl-agent.conf"
         self.port = labkit.free_tcp_port()
-        self.url = "http://127.0.0.1:%d/" % self.port
+        self.tls = tls
+        self.ca_path = self.workdir / "lab-ca.pem" if tls else None
+        self.url = "%s://127.0.0.1:%d/" % ("https" if tls else "http", self.port)
         self.netns = labkit.unique_name("kea", self.index)
         self.dhcp4 = None
         self.agent = None
@@ -134,22 +137,45 @@ class KeaLab:
 
     # -- daemons
 
+    def _make_certificates(self) -> dict:
+        """A throw-away CA and a certificate for 127.0.0.1 signed by it (EC keys: fast)."""
+        files = {name: self.workdir / name for name in ("lab-ca.key", "lab-ca.pem", "agent.key", "agent.csr", "agent.pem")}
+        key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        labkit.run(["openssl", "req", "-x509"] + key + ["-keyout", files["lab-ca.key"], "-out", files["lab-ca.pem"],
+                                                        "-days", "2", "-subj", "/CN=sanboot lab CA %s" % labkit.RUN_MARKER])
+        labkit.run(["openssl", "req"] + key + ["-keyout", files["agent.key"], "-out", files["agent.csr"],
+                                               "-subj", "/CN=127.0.0.1"])
+        extensions = self.workdir / "agent.ext"
+        extensions.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+        labkit.run(["openssl", "x509", "-req", "-in", files["agent.csr"], "-CA", files["lab-ca.pem"], "-CAkey",
+                    files["lab-ca.key"], "-CAcreateserial", "-out", files["agent.pem"], "-days", "2",
+                    "-extfile", extensions])
+        for path in files.values():
+            os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        return {"trust-anchor": str(files["lab-ca.pem"]), "cert-file": str(files["agent.pem"]),
+                "key-file": str(files["agent.key"]), "cert-required": False}
+
     @classmethod
     def start(cls, cleanup: labkit.Cleanup, workdir: Path, subnet: str = "10.77.0.0/24",
-              pool: str | None = "10.77.0.100 - 10.77.0.150", dhcp4_extra: dict | None = None) -> "KeaLab":
-        lab = cls(cleanup, workdir, subnet, pool, dhcp4_extra)
+              pool: str | None = "10.77.0.100 - 10.77.0.150", dhcp4_extra: dict | None = None,
+              tls: bool = False) -> "KeaLab":
+        """tls: the agent serves HTTPS with a certificate from a lab CA (lab.ca_path) instead of HTTP."""
+        lab = cls(cleanup, workdir, subnet, pool, dhcp4_extra, tls)
         labkit.add_netns(cleanup, lab.netns)
         labkit.add_bridge(lab.netns, "br0", "%s/%d" % (lab.server_ip, lab.network.prefixlen))
         lab._write_private(lab.config_path, {"Dhcp4": lab.initial_dhcp4})
         labkit.run([KEA_DHCP4, "-t", lab.config_path], netns=lab.netns, env=lab.env)
         lab.start_dhcp4()
-        lab._write_private(lab.agent_config_path, {"Control-agent": {
+        agent = {
             "http-host": "127.0.0.1", "http-port": lab.port,
             "authentication": {"type": "basic", "realm": "sanboot-lab",
                                "clients": [{"user": lab.user, "password": lab.password}]},
             "control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": str(lab.socket)}},
             "loggers": [{"name": "kea-ctrl-agent", "output_options": [{"output": "stdout"}], "severity": "WARN"}],
-        }})
+        }
+        if tls:
+            agent.update(lab._make_certificates())
+        lab._write_private(lab.agent_config_path, {"Control-agent": agent})
         lab.agent = labkit.start_daemon(cleanup, [KEA_CTRL_AGENT, "-c", lab.agent_config_path],
                                         lab.workdir / "kea-ctrl-agent.log", env=lab.env)
         labkit.wait_for(lambda: labkit.tcp_open("127.0.0.1", lab.port) or not lab.agent.alive(), 20,
@@ -200,7 +226,8 @@ class KeaLab:
         body = {"command": name, "service": ["dhcp4"]}
         if arguments is not None:
             body["arguments"] = arguments
-        response = requests.post(self.url, json=body, auth=auth or (self.user, self.password), timeout=30)
+        response = requests.post(self.url, json=body, auth=auth or (self.user, self.password), timeout=30,
+                                 verify=str(self.ca_path) if self.tls else True)
         if response.status_code != 200:
             raise labkit.LabError("%s: HTTP %d %s" % (name, response.status_code, response.text))
         answer = response.json()[0]

@@ -513,3 +513,23 @@ def test_info_lists_and_masks(kea):
     everything = run_reservation_info({"api_url": kea.url, "api_username": USER, "api_password": PASSWORD, "timeout": 5},
                                       (KeaBackend,))
     assert [r["mac"] for r in everything["reservations"]] == [OTHER_MAC, BOOT_MAC]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"host-reservation-identifiers": ["client-id"]}, "does not look up reservations by hardware address "
+     "(host-reservation-identifiers is client-id)"),
+    ({"reservations-in-subnet": False}, "subnet 10.77.0.0/24 (id 1) has reservations-in-subnet false"),
+])
+def test_a_reservation_the_server_would_never_serve_is_refused(kea, change, message):
+    kea.config["Dhcp4"].update(change)
+    configured = copy.deepcopy(kea.config)
+    with pytest.raises(DhcpError) as info:
+        run_reservation(module_params(kea.url), (KeaBackend,))
+    assert message in str(info.value)
+    assert kea.config == configured
+
+
+def test_persist_false_does_not_write(kea):
+    result = run_reservation(module_params(kea.url, persist=False), (KeaBackend,))
+    assert result["changed"] is True
+    assert "config-set" in kea.calls and "config-write" not in kea.calls
