@@ -303,10 +303,8 @@ def test_tls_agent_is_verified_with_ca_path(root, repo, cleanup, workdir):
     tls_lab = KeaLab.start(cleanup, workdir, tls=True)
     assert tls_lab.url.startswith("https://")
     task = boot_task("52:54:00:12:39:01", "10.77.0.99")
-    with_ca = dict(task, **{"sanboot.iscsi.dhcp_reservation": dict(task["sanboot.iscsi.dhcp_reservation"],
-                                                                    ca_path=str(tls_lab.ca_path))})
-    unverified = dict(task, **{"sanboot.iscsi.dhcp_reservation": dict(task["sanboot.iscsi.dhcp_reservation"],
-                                                                       validate_certs=False)})
+    with_ca = boot_task("52:54:00:12:39:01", "10.77.0.99", ca_path=str(tls_lab.ca_path))
+    unverified = boot_task("52:54:00:12:39:01", "10.77.0.99", validate_certs=False)
     before = tls_lab.config()
     run = run_play(tls_lab, workdir, [task, with_ca, unverified])
     refused, verified, again = run[0], run[1], run[2]
