@@ -280,7 +280,7 @@ class DhcpClient:
         labkit.run(["ip", "-n", self.netns, "link", "set", "eth0", "address", mac])
         labkit.run(["ip", "-n", self.netns, "link", "set", "eth0", "up"])
 
-    def lease(self, mac: str, attempts: int = 3) -> Lease | None:
+    def lease(self, mac: str, attempts: int = 5) -> Lease | None:
         """Ask for a lease with busybox udhcpc as `mac` (requesting root path, host name, 203 and 175).
         Returns what the server sent, or None when no server answered."""
         self.set_mac(mac)
@@ -301,7 +301,7 @@ class DhcpClient:
         lines = ["set -u"]
         for mac, output in zip(macs, outputs):
             lines += ["ip link set eth0 down", "ip link set eth0 address %s" % mac, "ip link set eth0 up",
-                      "busybox udhcpc -f -q -n -t 3 -T 1 -i eth0 -s %s -O rootpath -O hostname -O 203 >/dev/null 2>&1"
+                      "busybox udhcpc -f -q -n -t 5 -T 1 -i eth0 -s %s -O rootpath -O hostname -O 203 >/dev/null 2>&1"
                       % self.script,
                       "if [ -f %s ]; then mv %s %s; fi" % (self.output, self.output, output)]
         labkit.run(["sh", "-c", "\n".join(lines)], netns=self.netns, check=False, timeout=30 + 10 * len(macs))
