@@ -448,3 +448,24 @@ def validate_chap_pair(chap, mutual_chap, **limits) -> None:
         validate_chap(mutual_chap, "mutual_chap", **limits)
         if mutual_chap["secret"] == chap["secret"]:
             raise NamingError("mutual_chap.secret must differ from chap.secret (RFC 3720 8.2.1)")
+
+
+# --- Host names (appended for DHCP reservations) -------------------------------------------
+
+HOSTNAME_MAX = 253
+
+
+def validate_hostname(value, what: str = "hostname") -> str:
+    """A DNS host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens, each at
+    most 63 characters, 253 in all. Returned unchanged (case kept: DHCP servers hand it out as given)."""
+    if not isinstance(value, str) or not value.strip():
+        raise NamingError("%s must be a non-empty host name such as winboot01 or winboot01.example.com" % what)
+    text = value.strip()
+    name = text[:-1] if text.endswith(".") else text
+    if len(name) > HOSTNAME_MAX:
+        raise NamingError("%s '%s' is %d characters long; a host name has at most %d" % (what, text, len(name), HOSTNAME_MAX))
+    for label in name.split("."):
+        if not _HOSTNAME_LABEL.match(label):
+            raise NamingError("%s '%s' is not a host name: '%s' is not a label of letters, digits and inner hyphens "
+                              "(1 to 63 characters, RFC 1123)" % (what, text, label))
+    return text

@@ -1,0 +1,145 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dhcp_reservation_info
+short_description: Read DHCP reservations and their iSCSI boot options
+version_added: 0.1.0
+author: sanboot.iscsi contributors (@sanboot)
+description:
+  - Lists the reservations a DHCPv4 server holds, optionally only those of one subnet, one hardware address
+    or one IP address, in the same normalised shape as M(sanboot.iscsi.dhcp_reservation) returns.
+  - "First backend: C(kea), the Kea DHCPv4 server through its control agent's REST API (C(config-get); with the
+    C(host_cmds) hook, C(reservation-get-all) per subnet, which also covers a hosts database)."
+  - CHAP secrets (iPXE option 191) are masked in the result.
+requirements:
+  - requests (Python library, on the host that runs the module)
+extends_documentation_fragment:
+  - sanboot.iscsi.attributes
+  - sanboot.iscsi.attributes.ACTIONGROUP_DHCP
+  - sanboot.iscsi.attributes.INFO_MODULE
+options:
+  backend:
+    description: The kind of DHCP server.
+    type: str
+    choices: [kea]
+    default: kea
+  api_url:
+    description: URL of the Kea control agent, for example V(http://127.0.0.1:8000/).
+    type: str
+    required: true
+  api_username:
+    description: User for the control agent's basic authentication.
+    type: str
+  api_password:
+    description: Password for the control agent's basic authentication. Never shown in output.
+    type: str
+  validate_certs:
+    description: Verify the control agent's TLS certificate (for V(https://) URLs).
+    type: bool
+    default: true
+  ca_path:
+    description: A CA certificate file (PEM) to verify the control agent's certificate with.
+    type: path
+  timeout:
+    description: Seconds to wait for each answer of the control agent.
+    type: int
+    default: 30
+  service:
+    description: The Kea service behind the control agent.
+    type: str
+    choices: [dhcp4]
+    default: dhcp4
+  mac:
+    description: Only reservations of this hardware address (any common notation).
+    type: str
+  ip:
+    description: Only the reservations of this IPv4 address.
+    type: str
+  subnet:
+    description: Only reservations in this subnet (CIDR notation); it must exist on the server.
+    type: str
+  subnet_id:
+    description: Only reservations in the subnet with this id; it must exist on the server.
+    type: int
+seealso:
+  - module: sanboot.iscsi.dhcp_reservation
+  - plugin: sanboot.iscsi.parse_root_path
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Read the boot reservation of one card
+  sanboot.iscsi.dhcp_reservation_info:
+    api_url: http://kea.example.com:8000/
+    api_username: ansible
+    api_password: "{{ kea_api_password }}"
+    mac: 52:54:00:12:34:56
+  delegate_to: localhost
+  register: found
+
+- name: Show where it boots from
+  ansible.builtin.debug:
+    msg: "{{ (found.reservations[0].options | selectattr('code', 'equalto', 17) | first).data | sanboot.iscsi.parse_root_path }}"
+  when: found.reservations | length > 0
+"""
+
+RETURN = r"""
+reservations:
+  description:
+    - The matching reservations, normalised as M(sanboot.iscsi.dhcp_reservation) returns its C(reservation),
+      in the server's order by subnet. CHAP secrets show as C(********).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - subnet: 10.77.0.0/24
+      subnet_id: 1
+      mac: "52:54:00:12:34:56"
+      ip: 10.77.0.60
+      hostname: winboot01
+      options:
+        - {space: dhcp4, code: 17, name: root-path, data: "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.com.example:boot01"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import DhcpError, run_reservation_info
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_kea import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, KeaBackend
+
+BACKENDS = (KeaBackend,)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            backend=dict(type="str", default="kea", choices=[backend.name for backend in BACKENDS]),
+            api_url=dict(type="str", required=True),
+            api_username=dict(type="str"),
+            api_password=dict(type="str", no_log=True),
+            validate_certs=dict(type="bool", default=True),
+            ca_path=dict(type="path"),
+            timeout=dict(type="int", default=30),
+            service=dict(type="str", default="dhcp4", choices=["dhcp4"]),
+            mac=dict(type="str"),
+            ip=dict(type="str"),
+            subnet=dict(type="str"),
+            subnet_id=dict(type="int"),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    try:
+        result = run_reservation_info(module.params, BACKENDS)
+    except DhcpError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
