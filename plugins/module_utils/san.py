@@ -147,7 +147,7 @@ def _option(option, function, *args, **kwargs):
         return function(*args, **kwargs)
     except NamingError as exc:
         message = str(exc)
-        if not message.startswith(option):
+        if not message.startswith((option + ":", option + ".")):
             message = "%s: %s" % (option, message)
         raise SanInputError(message) from None
 

@@ -532,8 +532,8 @@ class TgtBackend(SanBackend):
 
     def lock(self):
         path = LOCK_FILE % self.control_port
-        if not os.path.isdir(os.path.dirname(path)):
-            return  # no tgtd has ever run here; tgtadm reports that clearly
+        if not os.path.exists(CONTROL_SOCKET % self.control_port):
+            return  # no tgtd on this control port: tgtadm will say so clearly
         self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
 
@@ -681,13 +681,16 @@ class TgtBackend(SanBackend):
         target = self.target_by_name(desired.target_iqn)
         if target is None:
             return None
+        if any(self.target_by_name(other["target_iqn"]) is target for other in self.read_records().values()):
+            return None  # another volume's target: a conflict, reported as such
         volume = self._volume_from(None, target, managed=False)
-        if volume.lun == desired.lun and volume.path == desired.path:
-            # The volume's target and backing file, without its config file (a run that failed
-            # before recording it, or a lost file): it is this volume; the next steps record it.
-            volume.name = desired.name
-            volume.managed = True
-            volume.backend_data["adopted"] = True
+        if volume.lun != desired.lun or volume.path != desired.path:
+            return None  # someone else's target with this IQN: a conflict, reported as such
+        # The volume's target and backing file, without its config file (a run that failed before
+        # recording it, or a lost file): it is this volume; the next steps record it.
+        volume.name = desired.name
+        volume.managed = True
+        volume.backend_data["adopted"] = True
         return volume
 
     def list(self, include_unmanaged=False):

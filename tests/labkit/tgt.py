@@ -96,7 +96,8 @@ class Tgtd:
                                   control_port)
                 return self
             daemon.stop(grace=1)
-            self._remove_files(control_port)
+            if _control_port_free(control_port):  # the files are ours, not another daemon's
+                self._remove_files(control_port)
             last_error = last_error or labkit.LabError("tgtd exited at start: %s" % daemon.log()[-500:])
             if self.port and self.control_port:
                 break
@@ -254,7 +255,7 @@ class QemuSession:
             try:
                 self.process.stdin.write("quit\n")
                 self.process.stdin.flush()
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=3)
             except Exception:
                 self.process.kill()
                 self.process.wait(timeout=10)
