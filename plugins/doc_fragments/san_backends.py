@@ -21,11 +21,11 @@ options:
   portal:
     description:
       - The iSCSI portal initiators use to reach the volume, C(address) or C(address:port) (IPv6 in brackets when a
-        port is given), reported as RV(volume.portal) and used in RV(volume.root_path).
+        port is given), reported as the volume's C(portal) and used in its C(root_path).
       - When a port is not given, the target's own portal port is used (3260 when it cannot be told).
       - By default the target's own portal, when it listens on a specific address. A C(tgtd) listening on the
-        wildcard address (its default, C(0.0.0.0:3260)) cannot tell which address initiators use; then
-        RV(volume.portal) and RV(volume.root_path) are null and a warning says to set this option.
+        wildcard address (its default, C(0.0.0.0:3260)) cannot tell which address initiators use; then the volume's
+        C(portal) and C(root_path) are null and a warning says to set this option.
     type: str
   config_dir:
     description:

@@ -452,7 +452,10 @@ def volume_result(volume, portal) -> dict:
     if portal is not None and volume.target_iqn:
         server, port = portal
         portal_text = format_portal(server, port)
-        root_path = build_root_path(server, volume.target_iqn, port=port, lun=volume.lun)
+        try:
+            root_path = build_root_path(server, volume.target_iqn, port=port, lun=volume.lun)
+        except NamingError:
+            root_path = None  # a target named outside the rules (made by hand): no root path for it
     return {
         "name": volume.name,
         "size_bytes": volume.size_bytes,

@@ -445,15 +445,20 @@ class TgtControl:
         self.path = CONTROL_SOCKET % control_port
         self.checked = False
 
-    def request(self, mode, op, params=""):
+    @classmethod
+    def encode(cls, mode, op, params=""):
+        """The bytes tgtadm sends: header (mode, op, lld, length, tid -1, sid 0, lun ~0, zeros), then params."""
         payload = params.encode("utf-8") + b"\0" if params else b""
-        header = self.HEADER.pack(mode, op, b"iscsi", self.HEADER.size + len(payload), -1, 0, 2 ** 64 - 1,
-                                  0, 0, 0, 0, 0, 0)
+        header = cls.HEADER.pack(mode, op, b"iscsi", cls.HEADER.size + len(payload), -1, 0, 2 ** 64 - 1,
+                                 0, 0, 0, 0, 0, 0)
+        return header + payload
+
+    def request(self, mode, op, params=""):
         connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             connection.settimeout(30)
             connection.connect(self.path)
-            connection.sendall(header + payload)
+            connection.sendall(self.encode(mode, op, params))
             answer = self._receive(connection, self.RESPONSE.size)
             error, length = self.RESPONSE.unpack(answer)
             text = self._receive(connection, length - self.RESPONSE.size) if length > self.RESPONSE.size else b""

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: san_volume
 short_description: Boot LUNs on an iSCSI SAN, restricted to their servers, with CHAP and golden-image clones
 version_added: 0.1.0
-author: sanboot.iscsi contributors
+author: sanboot.iscsi contributors (@sanboot)
 description:
   - Creates, grows and deletes an iSCSI volume, a target with one data LUN, and restricts who may log in to it by
     initiator IQN and/or address, with optional one-way and mutual CHAP.

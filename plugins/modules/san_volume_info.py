@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: san_volume_info
 short_description: The iSCSI boot volumes on a SAN, with their access rules and sessions
 version_added: 0.1.0
-author: sanboot.iscsi contributors
+author: sanboot.iscsi contributors (@sanboot)
 description:
   - Lists the volumes that M(sanboot.iscsi.san_volume) manages, or one of them, in the same shape as its
     RV(sanboot.iscsi.san_volume#module:volume) return, including the initiators logged in now.
