@@ -587,7 +587,8 @@ def run_volume(backends, params, run_command, warn, check_mode):
     backend = make_backend(backends, params, run_command, warn)
     try:
         desired = desired_from_params(params, backend)
-        backend.lock()
+        if not check_mode:
+            backend.lock()
         if desired.state == "absent":
             return run_absent(backend, desired, check_mode)
         return run_present(backend, desired, check_mode)

@@ -816,7 +816,7 @@ class TgtBackend(SanBackend):
                               lambda: self.tgtadm("--op", "update", "--mode", "logicalunit", "--tid", target.tid,
                                                   "--lun", current.lun, "--params", "online=1")))
             access_same = (current.initiators, current.allowed_addresses) == (desired.initiators, desired.allowed_addresses)
-            if access_same and target.acl != acl_rules(desired.initiators, desired.allowed_addresses):
+            if access_same and sorted(target.acl) != sorted(acl_rules(desired.initiators, desired.allowed_addresses)):
                 steps.append(("set the address rule %s of target %s (restores with tgt-admin must not admit every "
                               "address)" % (NO_ADDRESS if not desired.allowed_addresses else "list", current.target_iqn),
                               lambda: self.set_access(current, desired.initiators, desired.allowed_addresses)))
