@@ -523,6 +523,7 @@ class TgtBackend(SanBackend):
         self._tgtadm_path = None
         self._lock_fd = None
         self._targets = None
+        self._secrets = None
         # What this run created, undone by rollback() when a later step fails.
         self._created_tids = []
         self._created_accounts = []
@@ -653,8 +654,9 @@ class TgtBackend(SanBackend):
         if target is not None:
             initiators = target.acl_names
             addresses = [entry for entry in target.acl_addresses if entry != NO_ADDRESS]
-            chap = self._live_credential(target.accounts, record and record.get("chap"))
-            mutual_chap = self._live_credential(target.outgoing_accounts, record and record.get("mutual_chap"))
+            known = self._recorded_secrets()
+            chap = self._live_credential(target.accounts, record and record.get("chap"), known)
+            mutual_chap = self._live_credential(target.outgoing_accounts, record and record.get("mutual_chap"), known)
             sessions = [{"initiator": session["initiator"],
                          "address": session["addresses"][0] if session["addresses"] else None}
                         for session in target.sessions]
@@ -668,14 +670,30 @@ class TgtBackend(SanBackend):
                       sessions=sessions, loaded=target is not None, managed=managed, backend_data=data)
 
     @staticmethod
-    def _live_credential(bound, recorded):
+    def _live_credential(bound, recorded, known):
+        """The CHAP credential bound to a target, with its secret when a config file records it."""
         if not bound:
             return None
         if len(bound) > 1:
             return Credential(", ".join(sorted(bound)))
         if recorded is not None and recorded.username == bound[0]:
             return Credential(bound[0], recorded.secret)
-        return Credential(bound[0])
+        # An account other volumes share has the secret their files record (they may not disagree).
+        return Credential(bound[0], known.get(bound[0]))
+
+    def _recorded_secrets(self):
+        """username -> secret, for the accounts the config files agree on."""
+        if self._secrets is None:
+            secrets, disputed = {}, set()
+            for record in self.read_records().values():
+                for credential in (record.get("chap"), record.get("mutual_chap")):
+                    if credential is None:
+                        continue
+                    if secrets.get(credential.username, credential.secret) != credential.secret:
+                        disputed.add(credential.username)
+                    secrets[credential.username] = credential.secret
+            self._secrets = {username: secret for username, secret in secrets.items() if username not in disputed}
+        return self._secrets
 
     def get(self, name, desired=None):
         record = self.read_records().get(name)
@@ -854,6 +872,7 @@ class TgtBackend(SanBackend):
 
     def discard_cache(self):
         self._targets = None
+        self._secrets = None
 
     def commit(self, desired):
         if not os.path.isdir(self.config_dir):

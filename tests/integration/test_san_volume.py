@@ -12,6 +12,7 @@ delegated to the storage host.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -86,7 +87,7 @@ def test_create_then_only_the_right_initiator_with_the_right_chap_logs_in(lab):
 
     # Another spelling of the same IQN: no change, no duplicate.
     respelled = lab.volume_task("boot01", size="64M", initiators=["iqn.2026-11.TEST:CLIENT1"], chap=CHAP,
-                                mutual_chap=MUTUAL)
+                                mutual_chap=MUTUAL, target_iqn=target("boot01").upper())
     unchanged = lab.play(respelled)
     assert unchanged[0]["changed"] is False
     assert lab.acl(target("boot01")) == ["NONE", CLIENT]
@@ -220,6 +221,50 @@ def test_a_fresh_tgtd_gets_every_volume_back_from_the_play_or_from_the_config_fi
     all_back()
     # What tgt-admin made is exactly what the modules make: nothing to change.
     assert [task["changed"] for task in lab.play(*tasks).tasks] == [False, False]
+
+
+def test_parallel_runs_share_one_tgtd_and_a_lost_config_file_is_written_again(lab, workdir):
+    lab.start()
+    # Six servers' volumes at once (forks), as a play delegating to the storage host makes them,
+    # all with one shared CHAP account.
+    inventory = workdir / "inventory.ini"
+    inventory.write_text("[servers]\n" + "".join("server%d ansible_connection=local\n" % index for index in range(6)))
+    shared = {"username": "shared-in", "secret": SECRET}
+    play = [{"hosts": "servers", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+             "tasks": [{"sanboot.iscsi.san_volume": dict(lab.defaults(), name="{{ inventory_hostname }}", size="8M",
+                                                         target_prefix=PREFIX, initiators=[CLIENT], chap=shared,
+                                                         storage_dir=str(lab.storage_dir))}]}]
+    playbook = workdir / "servers.yml"
+    playbook.write_text(json.dumps(play))
+    playbook.chmod(0o600)
+    command = [str(labkit.VENV_BIN / "ansible-playbook"), "-i", str(inventory), "--forks", "6", str(playbook)]
+    first = labkit.run(command, check=False, env=labkit.ansible_env(), timeout=300)
+    assert first.returncode == 0 and first.stdout.count("changed: [server") == 6, first.stdout[-3000:]
+    assert len(lab.tgtd.tids()) == 6 and lab.tgtd.accounts() == ["shared-in"]
+    second = labkit.run(command, check=False, env=labkit.ansible_env(), timeout=300)
+    assert second.returncode == 0 and "changed: [" not in second.stdout, second.stdout[-3000:]
+    for index in range(6):
+        assert login(lab, "server%d" % index, chap=("shared-in", SECRET)).returncode == 0
+
+    # A config file lost (or a run that stopped before writing it): the next run adopts the
+    # target it finds with this volume's IQN, LUN and backing file and records the volume again.
+    # The shared account's secret is known from the other volumes' files: nothing else changes.
+    lab.config_file("server0").unlink()
+    task = lab.volume_task("server0", size="8M", initiators=[CLIENT], chap=shared)
+    again = lab.play(task, task)
+    assert again[0]["changed"] is True and again[1]["changed"] is False
+    assert [action.split(" /")[0] for action in again[0]["actions"]] == ["write the config file"]
+    # An account no file records: its secret cannot be read back, so it is set, once.
+    lone = lab.volume_task("lone", size="8M", initiators=[CLIENT], chap={"username": "lone-in", "secret": SECRET_NEW})
+    assert lab.play(lone)[0]["changed"] is True
+    lab.config_file("lone").unlink()
+    adopted = lab.play(lone, lone)
+    assert adopted[0]["changed"] is True and adopted[1]["changed"] is False
+    assert "CHAP secret of user lone-in set: the current one cannot be read back" in adopted[0]["actions"][0]
+    assert lab.config_file("lone").exists() and lab.config_file("server0").exists()
+    assert login(lab, "lone", chap=("lone-in", SECRET_NEW)).returncode == 0
+    assert login(lab, "server0", chap=("shared-in", SECRET)).returncode == 0
 
 
 def _without_sessions(show_output):
