@@ -934,15 +934,20 @@ class TgtBackend(SanBackend):
         return method
 
     def _new_target(self, target_iqn):
+        """Create the target with the next free target id (another run may take an id first: retry)."""
         for _attempt in range(20):
-            tids = [target.tid for target in self.targets(refresh=True)]
-            tid = max(tids + [0]) + 1
-            rc_output = self.tgtadm("--op", "new", "--mode", "target", "--tid", tid, "-T", target_iqn, allow_fail=True)
-            if rc_output is not None:
-                self._created_tids.append(tid)
-                return tid
-            if self.target_by_name(target_iqn, refresh=True) is not None:
-                raise SanError("target %s appeared while this run was creating it (another run?)" % target_iqn)
+            tid = max([target.tid for target in self.targets(refresh=True)] + [0]) + 1
+            try:
+                self.tgtadm("--op", "new", "--mode", "target", "--tid", tid, "-T", target_iqn)
+            except SanError as exc:
+                if "already exists" not in str(exc):
+                    raise
+                if self.target_by_name(target_iqn, refresh=True) is not None:
+                    raise SanError("target %s appeared while this run was creating it (made by another run?)"
+                                   % target_iqn)
+                continue
+            self._created_tids.append(tid)
+            return tid
         raise SanError("no free target id for %s after 20 attempts" % target_iqn)
 
     def _add_lun(self, tid, lun, path):

@@ -375,6 +375,27 @@ def test_bad_input_fails_naming_the_option_and_the_rule_and_changes_nothing(lab)
         assert secret not in result.stdout + result.stderr
 
 
+def test_a_fault_midway_through_a_creation_leaves_nothing_behind_and_a_rerun_converges(lab, workdir):
+    lab.start()
+    # Fault injection: a tgtadm in front of the real one refuses to bind initiator names, as tgtd
+    # refuses a request; everything else reaches the real tgtd.
+    faulty = workdir / "faulty-bin"
+    faulty.mkdir()
+    (faulty / "tgtadm").write_text('#!/bin/sh\ncase "$*" in *"--op bind --mode target"*"--initiator-name"*)\n'
+                                   '  echo "tgtadm: invalid request" >&2; exit 22;;\nesac\nexec %s "$@"\n' % tgt.TGTADM)
+    (faulty / "tgtadm").chmod(0o700)
+    before = lab.snapshot()
+    task = lab.volume_task("boot01", size="64M", initiators=[CLIENT], chap=CHAP, ignore_errors=True)
+    failed = lab.play(task, env={"PATH": "%s:%s" % (faulty, labkit.ansible_env()["PATH"])})[0]
+    assert failed["failed"] is True
+    assert failed["msg"] == "tgtadm --op bind --mode target failed (exit 22): invalid request"
+    # The target, the LUN and the backing file it had made are gone again; nothing was recorded.
+    assert lab.snapshot() == before
+    done = lab.play(task, task)
+    assert (done[0]["changed"], done[1]["changed"]) == (True, False)
+    assert login(lab, "boot01").returncode == 0
+
+
 def test_no_secret_in_output_verbose_output_command_lines_or_readable_files(lab, workdir):
     lab.start()
     # A tgtadm in front of the real one that records every command line it is given.
