@@ -44,8 +44,8 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Before and after as in RV(volume), without the sessions; CHAP secrets show only as C((hidden)) or
-        C((hidden, changed)).
+      - Before and after as in RV(volume), without the sessions. CHAP secrets show only as the words
+        "(hidden)" or "(hidden, changed)".
   idempotent:
     support: full
     details:
