@@ -432,3 +432,10 @@ def test_no_secret_in_output_verbose_output_command_lines_or_readable_files(lab,
     assert private_files_only(tgt.RUN_DIR, (SECRET, SECRET_NEW, MUTUAL_SECRET)) == []
     # ... and the secret set is the one that works.
     assert login(lab, "boot01", chap=("boot01-in", SECRET_NEW), mutual=("boot01-out", MUTUAL_SECRET)).returncode == 0
+
+    # An identical run compares and leaves the accounts alone: not one account command.
+    log.write_text("")
+    again = lab.play(tasks[1], env=env)[0]
+    assert again["changed"] is False
+    assert "--op show --mode target" in log.read_text() and "--mode account" not in log.read_text().replace(
+        "--op show --mode account", "")
