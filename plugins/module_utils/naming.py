@@ -469,3 +469,32 @@ def validate_hostname(value, what: str = "hostname") -> str:
             raise NamingError("%s '%s' is not a host name: '%s' is not a label of letters, digits and inner hyphens "
                               "(1 to 63 characters, RFC 1123)" % (what, text, label))
     return text
+
+
+# --- Initiator addresses (ACLs) -------------------------------------------------------------
+
+
+def normalize_ip_network(value, what: str = "address") -> str:
+    """An IPv4/IPv6 address or network (CIDR) as an access rule, in canonical form.
+
+    A single host is written without a prefix (10.0.0.5, not 10.0.0.5/32): targets such as tgt
+    never match a /32 or /128 rule. A network must not have host bits set (10.0.0.5/24 is refused
+    with the network to write instead): targets match such a rule against nothing.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise NamingError("%s %r is not an IP address or network: expected for example 10.0.0.5, 10.0.0.0/24 or "
+                          "fd00::/64" % (what, value))
+    text = value.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1:].replace("]", "", 1)
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise NamingError("%s '%s' is not an IP address or network: expected for example 10.0.0.5, 10.0.0.0/24 or "
+                          "fd00::/64" % (what, value)) from None
+    if "/" in text and network.network_address != ipaddress.ip_interface(text).ip:
+        raise NamingError("%s '%s' has host bits set: write the network, %s, or the single address %s"
+                          % (what, value, network, ipaddress.ip_interface(text).ip))
+    if network.num_addresses == 1:
+        return str(network.network_address)
+    return str(network)

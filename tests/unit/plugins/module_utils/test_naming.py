@@ -329,3 +329,34 @@ def test_mutual_chap_rules():
         naming.validate_chap_pair(None, {"username": "t", "secret": SECRET})
     with pytest.raises(NamingError, match="^mutual_chap.secret must be 12 to 16"):
         naming.validate_chap_pair({"username": "u", "secret": SECRET}, {"username": "t", "secret": "short"})
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("10.0.0.5", "10.0.0.5"),
+    (" 10.0.0.5/32 ", "10.0.0.5"),          # tgt never matches a /32 rule: a host is written bare
+    ("10.0.0.0/24", "10.0.0.0/24"),
+    ("FD00::1/128", "fd00::1"),
+    ("fd00:0::/64", "fd00::/64"),
+    ("[fd00::5]", "fd00::5"),
+    ("0.0.0.0/0", "0.0.0.0/0"),             # valid syntax; whether to allow it is the caller's policy
+])
+def test_ip_networks_have_one_canonical_form(value, expected):
+    assert naming.normalize_ip_network(value) == expected
+
+
+@pytest.mark.parametrize("value, rule", [
+    ("10.0.0.5/24", "address '10.0.0.5/24' has host bits set: write the network, 10.0.0.0/24, or the single address 10.0.0.5"),
+    ("10.0.0.0/33", "address '10.0.0.0/33' is not an IP address or network"),
+    ("server01", "address 'server01' is not an IP address or network"),
+    ("", "address '' is not an IP address or network"),
+    (None, "address None is not an IP address or network"),
+])
+def test_bad_ip_networks(value, rule):
+    with pytest.raises(NamingError) as caught:
+        naming.normalize_ip_network(value)
+    assert str(caught.value).startswith(rule)
+
+
+def test_ip_network_messages_name_the_caller_s_option():
+    with pytest.raises(NamingError, match="^allowed_addresses 'x' is not"):
+        naming.normalize_ip_network("x", what="allowed_addresses")

@@ -1,0 +1,371 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: san_volume
+short_description: Boot LUNs on an iSCSI SAN, restricted to their servers, with CHAP and golden-image clones
+version_added: 0.1.0
+author: sanboot.iscsi contributors (@sanboot)
+description:
+  - Creates, grows and deletes an iSCSI volume, a target with one data LUN, and restricts who may log in to it by
+    initiator IQN and/or address, with optional one-way and mutual CHAP.
+  - A new volume can be a copy-on-write clone of a golden image (reflink, near-instant) where the filesystem supports
+    it, or else a sparse copy. An existing volume is never overwritten.
+  - Volumes only grow. A smaller O(size) fails, unless it is equal after rounding up to whole 512-byte blocks (what
+    initiators see). A grown volume is served at its new size at once; a logged-in initiator keeps its session and
+    sees the new capacity when it next reads it (a disk rescan).
+  - Every value is checked before anything changes; a bad value fails with a message that names the option and the
+    rule, and changes nothing.
+  - "B(tgt backend): the volume is a C(tgtd) target with the LUN backed by a file. Each change is applied to the
+    running C(tgtd) with C(tgtadm) and persisted in one config file per volume in O(config_dir), so that a restart of
+    C(tgtd) (C(tgt-admin -e)) brings it back. Running the same task again after C(tgtd) lost its configuration also
+    brings the volume back."
+  - CHAP is idempotent. The target never shows secrets, so the module compares the secret with the one it recorded
+    (B(tgt) - in the volume's C(0600) config file) and changes it only when it differs; an account whose secret
+    cannot be read back is set once, then compared. Secrets never appear in results, diffs, messages or warnings.
+  - IQNs are case-insensitive (RFC 3722) and are written in their canonical lowercase form, because targets such as
+    C(tgt) compare initiator names byte for byte. An initiator given as C(IQN.1991-05.com.Microsoft:Host) is bound
+    as C(iqn.1991-05.com.microsoft:host), the name the initiator really sends.
+extends_documentation_fragment:
+  - sanboot.iscsi.attributes
+  - sanboot.iscsi.attributes.ACTIONGROUP_SAN
+  - sanboot.iscsi.san_backends
+  - sanboot.iscsi.san_backends.VOLUME
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the target and the files; changes neither.
+  diff_mode:
+    support: full
+    details:
+      - Before and after as in RV(volume), without the sessions. CHAP secrets show only as the words
+        "(hidden)" or "(hidden, changed)".
+  idempotent:
+    support: full
+    details:
+      - Including CHAP secrets, which are compared, never set blindly.
+options:
+  name:
+    description:
+      - The volume's name, 1 to 63 letters, digits, C(.) and C(-). It is the last part of the default O(target_iqn)
+        and of the default O(path).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates the volume or makes it match the options; V(absent) deletes it.
+      - "V(absent) removes the target, its access rules, the CHAP accounts only it used and its config file. It
+        refuses while an initiator is logged in, unless O(force=true). The data is kept unless O(remove_data=true)."
+    type: str
+    choices: [present, absent]
+    default: present
+  size:
+    description:
+      - The size, a number of bytes or a number with a unit, K, M, G, T, P or KiB, MiB, GiB, TiB, PiB (powers of 1024),
+        or KB, MB, GB, TB, PB (powers of 1000). Rounded up to whole 512-byte blocks.
+      - Required to create a volume, unless O(clone_from) is given (then the clone has its source's size, or this
+        size if it is larger).
+      - Volumes only grow. Omit it to keep the current size.
+    type: str
+  target_iqn:
+    description:
+      - The full iSCSI name of the volume's target, given to the servers' boot firmware (which cannot use target
+        aliases). Default C(<target_prefix>:<name>), lowercase.
+      - It cannot be changed on an existing volume, and no two volumes may share it.
+    type: str
+  target_prefix:
+    description:
+      - The IQN the default O(target_iqn) starts with, for example C(iqn.2026-11.com.example.san). Required unless
+        O(target_iqn) is given.
+    type: str
+  lun:
+    description:
+      - The LUN of the volume's data in its target, 1 to 16383. LUN 0 is the target's controller on C(tgt).
+    type: int
+    default: 1
+  initiators:
+    description:
+      - The initiator IQNs that may log in, in any case; they are bound in canonical lowercase.
+      - At least one of O(initiators) and O(allowed_addresses) is required; a volume open to everybody is never made.
+      - "B(tgt): an initiator is admitted when its name is in O(initiators) B(or) its address is in
+        O(allowed_addresses). Use CHAP to authenticate it."
+    type: list
+    elements: str
+  allowed_addresses:
+    description:
+      - The initiator addresses that may log in, single IPv4/IPv6 addresses or networks (C(10.0.0.0/24)).
+      - A network with host bits set (C(10.0.0.5/24)) and C(/0) are refused; a single host is written without a prefix
+        (C(tgt) never matches a C(/32) rule).
+    type: list
+    elements: str
+  chap:
+    description:
+      - One-way CHAP, the credentials the initiator must present. Omit it for no CHAP (an existing account is then
+        unbound from the volume).
+      - "B(tgt): an account name belongs to the whole target daemon, so volumes may share a username only with the
+        same secret."
+    type: dict
+    suboptions:
+      username:
+        description:
+          - The CHAP user name. B(tgt) - letters, digits and C(_.:@+=,%/^-).
+        type: str
+        required: true
+      secret:
+        description:
+          - The CHAP secret, 12 to 16 characters (the Microsoft iSCSI initiator's limits; RFC 3720 asks for at least
+            96 bits). B(tgt) - letters, digits and C(_.:@+=,%/^-), because C(tgt-admin) passes it through a
+            shell when it restores the volume.
+        type: str
+        required: true
+  mutual_chap:
+    description:
+      - Mutual CHAP, the credentials the target presents to the initiator. Needs O(chap), and its secret must differ
+        from O(chap.secret). Same rules as O(chap).
+    type: dict
+    suboptions:
+      username:
+        description:
+          - The user name the target presents. B(tgt) - it must differ from O(chap.username).
+        type: str
+        required: true
+      secret:
+        description:
+          - The target's CHAP secret, 12 to 16 characters.
+        type: str
+        required: true
+  clone_from:
+    description:
+      - Create the volume as a copy of this one, the name of an existing volume (its backing data), or the absolute
+        path of an image file on the storage host.
+      - Copy-on-write (reflink) where the filesystem supports it (XFS with C(reflink=1), btrfs), which is near-instant,
+        and the clone shares the golden image's blocks until either is written. Otherwise a sparse copy (ext4).
+      - Only used when the volume is created; an existing volume or an existing file at O(path) is never overwritten.
+    type: str
+  force:
+    description:
+      - With O(state=absent), delete the volume even while initiators are logged in, cutting off their sessions.
+    type: bool
+    default: false
+  remove_data:
+    description:
+      - With O(state=absent), also delete the backing data. By default it is kept.
+    type: bool
+    default: false
+notes:
+  - Run it on the storage host, as root, with C(delegate_to) (see the examples). It needs C(tgtadm) there.
+  - A volume restricted by O(initiators) only gets the address rule C(NONE) as well. Without any address rule,
+    C(tgt-admin) (and so a restart of the tgt service) would admit every address; C(NONE) matches no address.
+  - "CHAP secrets reach C(tgtd) over its root-only control socket, never on a command line, where every local user
+    could read them. C(tgt-admin), which restores the volumes at start, does put them on C(tgtadm) command lines for
+    a moment."
+  - "Changing a CHAP secret does not disconnect an initiator that is logged in: CHAP is checked at login."
+seealso:
+  - module: sanboot.iscsi.san_volume_info
+  - plugin: sanboot.iscsi.root_path
+    plugin_type: filter
+    description: Builds the same RFC 4173 root path as RV(volume.root_path) for DHCP option 17.
+  - name: The SAN guide of this collection
+    description: How volumes live on tgt, persistence, CHAP rules, growth and rounding, clones.
+    link: https://github.com/sanboot/sanboot.iscsi/blob/main/docs/san.md
+"""
+
+EXAMPLES = r"""
+- name: Boot LUN for winboot01, only for its initiator, with CHAP
+  sanboot.iscsi.san_volume:
+    name: winboot01
+    size: 60G
+    target_prefix: iqn.2026-11.com.example.san
+    initiators:
+      - iqn.1991-05.com.microsoft:winboot01.example.com
+    chap:
+      username: winboot01
+      secret: "{{ vault_winboot01_chap_secret }}"
+    portal: 10.0.0.5
+  delegate_to: san01.example.com
+  become: true
+  register: boot_lun
+
+- name: The root path DHCP option 17 must carry
+  ansible.builtin.debug:
+    msg: "{{ boot_lun.volume.root_path }}"  # iscsi:10.0.0.5:6:3260:1:iqn.2026-11.com.example.san:winboot01
+
+- name: One boot LUN per server, each a copy-on-write clone of the golden image
+  sanboot.iscsi.san_volume:
+    name: "{{ inventory_hostname_short }}"
+    clone_from: golden-2022
+    target_prefix: iqn.2026-11.com.example.san
+    initiators:
+      - "{{ boot_initiator_iqn }}"
+    allowed_addresses:
+      - 10.0.10.0/24
+    chap:
+      username: "{{ inventory_hostname_short }}"
+      secret: "{{ boot_chap_secret }}"
+    mutual_chap:
+      username: san01
+      secret: "{{ san_mutual_chap_secret }}"
+  delegate_to: san01.example.com
+  become: true
+
+- name: Grow a volume (never shrinks)
+  sanboot.iscsi.san_volume:
+    name: winboot01
+    size: 80G
+    target_prefix: iqn.2026-11.com.example.san
+    initiators:
+      - iqn.1991-05.com.microsoft:winboot01.example.com
+    chap:
+      username: winboot01
+      secret: "{{ vault_winboot01_chap_secret }}"
+  delegate_to: san01.example.com
+  become: true
+
+- name: Retire a server's volume, keeping its data
+  sanboot.iscsi.san_volume:
+    name: winboot01
+    state: absent
+  delegate_to: san01.example.com
+  become: true
+
+- name: Defaults for every SAN task of a block (options both SAN modules have)
+  module_defaults:
+    group/sanboot.iscsi.san:
+      portal: 10.0.0.5
+      tgt_control_port: 0
+  block:
+    - name: A data LUN reachable from the backup network by address
+      sanboot.iscsi.san_volume:
+        name: winboot01-data
+        size: 200G
+        target_prefix: iqn.2026-11.com.example.san
+        allowed_addresses:
+          - 10.0.20.0/24
+      delegate_to: san01.example.com
+      become: true
+
+    - name: Every volume on the SAN
+      sanboot.iscsi.san_volume_info:
+      delegate_to: san01.example.com
+      become: true
+"""
+
+RETURN = r"""
+volume:
+  description:
+    - The volume after the task (in check mode, as it would be). Empty after O(state=absent).
+    - Never holds a CHAP secret.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The volume's name.
+      type: str
+      sample: winboot01
+    size_bytes:
+      description: The size initiators see, in bytes.
+      type: int
+      sample: 64424509440
+    target_iqn:
+      description: The full iSCSI name of the volume's target.
+      type: str
+      sample: iqn.2026-11.com.example.san:winboot01
+    lun:
+      description: The LUN of the data.
+      type: int
+      sample: 1
+    portal:
+      description: The portal initiators use, C(address:port); null when it cannot be told (see O(portal)).
+      type: str
+      sample: 10.0.0.5:3260
+    initiators:
+      description: The initiator IQNs that may log in, canonical lowercase, sorted.
+      type: list
+      elements: str
+      sample: [iqn.1991-05.com.microsoft:winboot01.example.com]
+    allowed_addresses:
+      description: The addresses and networks that may log in, sorted.
+      type: list
+      elements: str
+      sample: [10.0.10.0/24]
+    chap_username:
+      description: The one-way CHAP user name, or null.
+      type: str
+      sample: winboot01
+    mutual_chap_username:
+      description: The user name the target presents for mutual CHAP, or null.
+      type: str
+      sample: san01
+    path:
+      description: The backing file (tgt backend).
+      type: str
+      sample: /srv/iscsi/winboot01.img
+    root_path:
+      description:
+        - The RFC 4173 root path for DHCP option 17, C(iscsi:<server>:6:<port>:<LUN in hex>:<target IQN>), built by the
+          same code as the P(sanboot.iscsi.root_path#filter) filter; null when the portal cannot be told.
+      type: str
+      sample: iscsi:10.0.0.5:6:3260:1:iqn.2026-11.com.example.san:winboot01
+    sessions:
+      description: The initiators logged in now, one entry per session.
+      type: list
+      elements: dict
+      sample: [{initiator: iqn.1991-05.com.microsoft:winboot01.example.com, address: 10.0.10.21}]
+      contains:
+        initiator:
+          description: The initiator's IQN, as it sent it.
+          type: str
+        address:
+          description: The address of the session's first connection.
+          type: str
+    loaded:
+      description:
+        - Whether the target serves the volume now. False only for a recorded volume the target lost (tgt - C(tgtd)
+          restarted without loading its config), which running the task again brings back.
+      type: bool
+      sample: true
+actions:
+  description: What was done (in check mode, what would be done), one line per change, without secrets.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "grow volume 'winboot01' from 60GiB (64424509440 bytes) to 80GiB (85899345920 bytes)"
+clone_method:
+  description: How the clone was made, V(reflink) (copy-on-write) or V(sparse copy).
+  returned: when the volume was created with O(clone_from)
+  type: str
+  sample: reflink
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san import SanError, run_volume
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san_backends import BACKENDS, volume_argument_spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=volume_argument_spec(), supports_check_mode=True)
+
+    def run_command(argv):
+        return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+
+    try:
+        result = run_volume(BACKENDS, module.params, run_command, module.warn, module.check_mode)
+    except SanError as exc:
+        module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg="%s: %s" % (exc.filename or "operating system error", exc.strerror or exc))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
