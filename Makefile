@@ -40,8 +40,8 @@ integration: ## integration tests: real daemons and clients, ansible-playbook en
 molecule: ## every molecule scenario (collection and roles)
 	@tools/run-molecule
 
-demo: ## what the collection does, end to end, on this machine
-	@tools/demo
+demo: ## machines booting from LUNs the collection provisioned (KEEP=1 keeps the lab up)
+	@KEEP=$(KEEP) tools/demo
 
 build: ## build the collection tarball
 	ansible-galaxy collection build --force .

@@ -180,6 +180,33 @@ def _to_int(value, what: str) -> int:
     raise NamingError("%s %r is not a whole number" % (what, value))
 
 
+def parse_portal(value) -> tuple:
+    """'address[:port]' (an IPv6 address in brackets when a port is given) -> (server, port or None)."""
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str) or not text:
+        raise NamingError("%r is not a portal: expected address[:port], for example 10.0.0.5:3260 or [fd00::5]:3260"
+                          % (value,))
+    port = None
+    if text.startswith("["):
+        address, _bracket, rest = text[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise NamingError("'%s' is not a portal: expected [IPv6 address]:port" % value)
+            port = rest[1:]
+    elif text.count(":") == 1:
+        address, port = text.split(":")
+    else:
+        address = text
+    server = normalize_server(address)
+    if port is not None:
+        port = validate_port(port, "portal port")
+    return server, port
+
+
+def format_portal(server, port) -> str:
+    return "[%s]:%d" % (server, port) if ":" in server else "%s:%d" % (server, port)
+
+
 # --- LUNs -----------------------------------------------------------------------------------
 
 # SAM flat space addressing: 14 bits. Boot ROMs and tgt handle LUNs in this range.

@@ -24,15 +24,15 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
     LUN_MAX,
     NamingError,
     build_root_path,
+    format_portal,
     format_size,
     normalize_iscsi_name,
     normalize_ip_network,
-    normalize_server,
+    parse_portal as parse_portal_text,
     parse_size,
     round_up,
     validate_chap_pair,
     validate_lun,
-    validate_port,
 )
 
 
@@ -154,29 +154,11 @@ def _option(option, function, *args, **kwargs):
 
 def parse_portal(value):
     """'address[:port]' (IPv6 in brackets when a port is given) -> (server, port or None)."""
-    text = value.strip() if isinstance(value, str) else value
-    if not isinstance(text, str) or not text:
-        raise SanInputError("portal: %r is not a portal: expected address[:port], for example 10.0.0.5:3260 or "
-                            "[fd00::5]:3260" % (value,))
-    port = None
-    if text.startswith("["):
-        address, _bracket, rest = text[1:].partition("]")
-        if rest:
-            if not rest.startswith(":"):
-                raise SanInputError("portal: '%s' is not a portal: expected [IPv6 address]:port" % value)
-            port = rest[1:]
-    elif text.count(":") == 1:
-        address, port = text.split(":")
-    else:
-        address = text
-    server = _option("portal", normalize_server, address)
-    if port is not None:
-        port = _option("portal", validate_port, port, "portal port")
-    return server, port
+    try:
+        return parse_portal_text(value)
+    except NamingError as exc:
+        raise SanInputError("portal: %s" % exc) from None
 
-
-def format_portal(server, port) -> str:
-    return "[%s]:%d" % (server, port) if ":" in server else "%s:%d" % (server, port)
 
 
 def desired_from_params(params, backend) -> Desired:

@@ -26,10 +26,16 @@ org 0x7c00
     xor ax, ax
     mov ds, ax
     mov si, msg
-    mov dx, 0x3f8
 .next: lodsb
     test al, al
     jz .done
+    mov bl, al
+    mov dx, 0x3fd           ; wait until the UART can take a byte, or the firmware's last one is lost
+.wait: in al, dx
+    test al, 0x20
+    jz .wait
+    mov al, bl
+    mov dx, 0x3f8
     out dx, al
     jmp .next
 .done: hlt

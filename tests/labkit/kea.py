@@ -82,7 +82,7 @@ class KeaLab:
     kea-ctrl-agent in the root namespace on 127.0.0.1, both reading configuration files in workdir."""
 
     def __init__(self, cleanup: labkit.Cleanup, workdir: Path, subnet: str, pool: str | None, dhcp4_extra: dict | None,
-                 tls: bool = False):
+                 tls: bool = False, netns: str | None = None, interface: str = "br0"):
         self.cleanup = cleanup
         self.workdir = Path(workdir)
         self.index = next(_labs)
@@ -98,7 +98,11 @@ class KeaLab:
         self.tls = tls
         self.ca_path = self.workdir / "lab-ca.pem" if tls else None
         self.url = "%s://127.0.0.1:%d/" % ("https" if tls else "http", self.port)
-        self.netns = labkit.unique_name("kea", self.index)
+        # An existing namespace and interface (the boot lab's switch) or, by default, a new namespace
+        # with a bridge br0 made here.
+        self.own_netns = netns is None
+        self.netns = netns or labkit.unique_name("kea", self.index)
+        self.interface = interface
         self.dhcp4 = None
         self.agent = None
         self._clients = 0
@@ -112,7 +116,7 @@ class KeaLab:
         if self.pool:
             subnet["pools"] = [{"pool": self.pool}]
         config = {
-            "interfaces-config": {"interfaces": ["br0"], "dhcp-socket-type": "raw"},
+            "interfaces-config": {"interfaces": [self.interface], "dhcp-socket-type": "raw"},
             "control-socket": {"socket-type": "unix", "socket-name": str(self.socket)},
             "lease-database": {"type": "memfile", "persist": True, "name": str(self.workdir / "leases4.csv"),
                                "lfc-interval": 0},
@@ -158,11 +162,14 @@ class KeaLab:
     @classmethod
     def start(cls, cleanup: labkit.Cleanup, workdir: Path, subnet: str = "10.77.0.0/24",
               pool: str | None = "10.77.0.100 - 10.77.0.150", dhcp4_extra: dict | None = None,
-              tls: bool = False) -> "KeaLab":
-        """tls: the agent serves HTTPS with a certificate from a lab CA (lab.ca_path) instead of HTTP."""
-        lab = cls(cleanup, workdir, subnet, pool, dhcp4_extra, tls)
-        labkit.add_netns(cleanup, lab.netns)
-        labkit.add_bridge(lab.netns, "br0", "%s/%d" % (lab.server_ip, lab.network.prefixlen))
+              tls: bool = False, netns: str | None = None, interface: str = "br0") -> "KeaLab":
+        """tls: the agent serves HTTPS with a certificate from a lab CA (lab.ca_path) instead of HTTP.
+        netns, interface: serve on an interface that already carries the subnet's first address in an
+        existing namespace, instead of a new namespace with a bridge br0."""
+        lab = cls(cleanup, workdir, subnet, pool, dhcp4_extra, tls, netns, interface)
+        if lab.own_netns:
+            labkit.add_netns(cleanup, lab.netns)
+            labkit.add_bridge(lab.netns, "br0", "%s/%d" % (lab.server_ip, lab.network.prefixlen))
         lab._write_private(lab.config_path, {"Dhcp4": lab.initial_dhcp4})
         labkit.run([KEA_DHCP4, "-t", lab.config_path], netns=lab.netns, env=lab.env)
         lab.start_dhcp4()
