@@ -20,8 +20,8 @@ description:
   - MAC addresses are accepted in any usual notation and written as Windows DHCP writes client ids (C(52-54-00-12-34-56)).
   - A MAC already reserved for another address, or an address reserved for another MAC, is an error unless
     C(replace) is true; then the old reservation is removed first, and the plan says so in C(warnings).
-  - C(iscsi.chap) is refused with an error (never echoing the secret): Windows DHCP Server cannot serve iPXE's
-    encapsulated CHAP options per reservation.
+  - C(iscsi.chap) is refused with an error (never echoing the secret), because Windows DHCP Server cannot serve
+    iPXE's encapsulated CHAP options per reservation.
   - Option 203 must be defined on the server; the plan says so when a reservation carries an initiator IQN, and refuses
     an existing definition of 203 that is not a String.
 options:

@@ -19,11 +19,11 @@ description:
     one with the most free space wins (ties by letter, so the choice is stable). Without any candidate, virtual memory
     is turned off (or the role fails, if asked to).
   - The calls are idempotent together although win_pagefile alone is not in every mode (it re-creates a pagefile with
-    C(override=true) and removes with C(remove_all=true) on every run): a pagefile already as wanted is left alone,
+    C(override=true) and removes with C(remove_all=true) on every run). A pagefile already as wanted is left alone,
     others are removed by drive, and the new one is created with C(override=false).
   - A reboot is reported as needed while the pagefiles Windows uses (C(Win32_PageFileUsage)) differ from the planned
     ones, so it is reported on every run until the host restarts, and never after.
-  - Crash dumps stay possible: with the pagefile away from the boot volume, a dedicated dump file
+  - Crash dumps stay possible. With the pagefile away from the boot volume, a dedicated dump file
     (C(CrashControl\DedicatedDumpFile), Windows Server 2008 and later) is configured on the pagefile's local disk, or on
     the system drive when there is no local disk.
   - On Windows Server 2003 it decides whether the crash-dump hotfix must be installed from the given path.

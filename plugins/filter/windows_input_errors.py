@@ -12,8 +12,8 @@ version_added: 0.1.0
 author: sanboot.iscsi contributors
 description:
   - Returns the list of problems in the variables of one of the collection's Windows roles, each message naming the
-    variable and the rule it breaks, for example
-    C(win_iscsi_initiator_iqn: 'not-an-iqn' looks like a target alias or host name, not an iSCSI name ...).
+    variable and the rule it breaks, for example C(win_iscsi_initiator_iqn) followed by C('not-an-iqn' looks like a
+    target alias or host name, not an iSCSI name ...).
   - An empty list means the input is fine. The roles run this in their first task and fail with these messages, so
     bad input is refused before anything on the host is read or changed.
   - The rules are those argument specifications cannot express; types, choices and required variables are checked by

@@ -11,8 +11,8 @@ short_description: Show messages as Ansible warnings
 version_added: 0.1.0
 author: sanboot.iscsi contributors
 description:
-  - Shows each message as an Ansible warning (C([WARNING]: ...)), which stays visible in the run's output and its
-    summary, where a C(debug) message scrolls by.
+  - Shows each message as an Ansible warning (a C([WARNING]) line), which stands out in the run's output where a
+    C(debug) message scrolls by.
   - The collection's Windows roles use it for what needs an operator's attention without failing the run, such as a
     restart that is needed but not allowed, or a domain policy that turns local Group Policy processing off.
   - Runs on the controller only; it never contacts the host and never changes anything.
