@@ -49,7 +49,7 @@ def _scope(value, ip, where: str):
     text = str(value or "").strip()
     try:
         network = ipaddress.IPv4Network(text, strict=False) if "/" in text else None
-        address = ipaddress.IPv4Address(text.split("/")[0])
+        address = ipaddress.IPv4Address(text.split("/", 1)[0])
     except ValueError:
         raise DhcpPlanError("%s.scope: '%s' is not a scope id (an IPv4 network address such as 10.77.0.0, or "
                             "10.77.0.0/24)" % (where, text)) from None

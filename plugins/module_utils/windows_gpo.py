@@ -120,8 +120,8 @@ def shutdown_scripts(text) -> list:
     for line in lines[bounds[0] + 1:bounds[1]]:
         match = _SCRIPT_KEY.match(line)
         if match:
-            entry = scripts.setdefault(int(match.group("index")), {"index": int(match.group("index")), "cmdline": "",
-                                                                    "parameters": ""})
+            index = int(match.group("index"))
+            entry = scripts.setdefault(index, {"index": index, "cmdline": "", "parameters": ""})
             entry[match.group("field").lower()] = match.group("value").strip()
     return [scripts[index] for index in sorted(scripts)]
 
@@ -356,7 +356,6 @@ def plan_shutdown_script(probe: dict, command: str, parameters: str) -> dict:
     the new scripts.ini and gpt.ini contents (when they change), the registry values to write and
     the warnings to show. probe keys: system_root, scripts_ini_base64 (or scripts_ini), gpt_ini,
     registry {scripts, state}, local_gpo_disabled."""
-    import base64
 
     system_root = probe.get("system_root") or "C:\\Windows"
     if probe.get("scripts_ini_base64"):

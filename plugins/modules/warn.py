@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 module: warn
 short_description: Show messages as Ansible warnings
 version_added: 0.1.0
-author: sanboot.iscsi contributors
+author: sanboot.iscsi contributors (@sanboot)
 description:
   - Shows each message as an Ansible warning (a C([WARNING]) line), which stands out in the run's output where a
     C(debug) message scrolls by.

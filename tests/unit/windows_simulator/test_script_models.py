@@ -96,8 +96,8 @@ def run(model_name, params, check_mode=False):
 
 def test_a_run_that_changes_nothing_leaves_the_file_byte_identical(host):
     before = host.read_bytes()
-    assert run("win_iscsi_initiator/probe", {"IscsibcgPath": "%SystemRoot%\\System32\\iscsibcg.exe",
-                                              "RebootMarker": "win_iscsi_initiator"})["changed"] is False
+    probe = {"IscsibcgPath": "%SystemRoot%\\System32\\iscsibcg.exe", "RebootMarker": "win_iscsi_initiator"}
+    assert run("win_iscsi_initiator/probe", probe)["changed"] is False
     assert run("win_iscsi_initiator/node_name", {"NodeName": "iqn.2026-11.test:x"}, check_mode=True)["changed"]
     assert host.read_bytes() == before
 
@@ -130,8 +130,8 @@ def test_the_reboot_marker_lasts_until_a_restart(host):
 
 def test_a_restart_puts_the_configured_pagefile_in_use(host):
     state = json.loads(host.read_text())
-    state["pagefile"].update(automatic_managed=False, settings=[{"name": "D:\\pagefile.sys", "initial_size": 0,
-                                                                  "maximum_size": 0}])
+    settings = [{"name": "D:\\pagefile.sys", "initial_size": 0, "maximum_size": 0}]
+    state["pagefile"].update(automatic_managed=False, settings=settings)
     host.write_text(json.dumps(state))
     with sim.WindowsState() as windows:
         sim.reboot(windows)

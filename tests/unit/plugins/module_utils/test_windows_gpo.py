@@ -179,8 +179,8 @@ def test_registry_values_windows_rewrites_are_never_enforced_and_theirs_never_ch
 def test_a_domain_gpo_keeps_its_number_and_the_local_gpo_gets_the_next():
     domain = registry_entry("0", {"GPO-ID": {"type": "string", "data": "cn={31B2F340-016D-11D2-945F-00C04FB984F9}"}},
                             [("0", {"Script": {"type": "string", "data": "\\\\corp\\netlogon\\x.cmd"}})])
-    plan = gpo.plan_shutdown_registry({"scripts": [domain], "state": []}, [{"index": 0, "cmdline": ISCSIBCG,
-                                                                             "parameters": "/verify /fix"}], 0, "C:\\Windows")
+    ours = [{"index": 0, "cmdline": ISCSIBCG, "parameters": "/verify /fix"}]
+    plan = gpo.plan_shutdown_registry({"scripts": [domain], "state": []}, ours, 0, "C:\\Windows")
     assert plan["gpo_index"] == {"scripts": 1, "state": 0}
     assert not [write for write in plan["values"] if write["key"].endswith("Scripts\\Shutdown\\0\\0")
                 and "State" not in write["key"]]

@@ -92,8 +92,8 @@ def test_mpio_settings_and_policy_names():
 
 
 def test_firewall_ports_are_joined_for_the_rule():
-    assert wi.plan_initiator(probe(), {"firewall_ports": [3260, "3261"]})["firewall"] == {"enabled": True,
-                                                                                         "remote_ports": "3260,3261"}
+    firewall = wi.plan_initiator(probe(), {"firewall_ports": [3260, "3261"]})["firewall"]
+    assert firewall == {"enabled": True, "remote_ports": "3260,3261"}
 
 
 def test_windows_2003_installs_the_boot_initiator_package_once_and_leaves_mpio_and_the_firewall_out():

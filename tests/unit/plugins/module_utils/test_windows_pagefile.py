@@ -122,8 +122,8 @@ def test_a_fixed_size_that_does_not_fit_is_refused():
 
 
 def test_crash_dump_type_is_set_and_kept_coherent():
-    plan = pf.plan_pagefile(disks(), pagefile_query(), pagefile_probe(), dict(SYSTEM_MANAGED, crash_dump="kernel",
-                                                                                dedicated_dump_size="20GiB"))
+    settings = dict(SYSTEM_MANAGED, crash_dump="kernel", dedicated_dump_size="20GiB")
+    plan = pf.plan_pagefile(disks(), pagefile_query(), pagefile_probe(), settings)
     assert plan["crash_control"] == [
         {"key": pf.CRASH_CONTROL_KEY, "name": "CrashDumpEnabled", "type": "dword", "data": 2},
         {"key": pf.CRASH_CONTROL_KEY, "name": "DedicatedDumpFile", "type": "string", "data": "D:\\DedicatedDump.sys"},

@@ -592,8 +592,8 @@ def model_dhcp_option_definition(state, params, check_mode):
     held = definitions.get(option_id)
     if held:
         if str(held.get("type")).casefold() != kind.casefold():
-            raise ScriptFailure("option %s is already defined as %s (%s), not %s" % (option_id, held.get("type"),
-                                                                                   held.get("name"), kind))
+            raise ScriptFailure("option %s is already defined as %s (%s), not %s"
+                                % (option_id, held.get("type"), held.get("name"), kind))
         return {"changed": False, "result": {"defined": True, "name": held.get("name")}}
     if not check_mode:
         definitions[option_id] = {"name": _param(params, "Name"), "type": kind,
