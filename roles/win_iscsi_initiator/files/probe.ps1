@@ -69,7 +69,7 @@ foreach ($config in @(Get-Optional { Get-WmiObject -Namespace root\wmi -Class MS
         initiator_iqn = [string]$config.InitiatorNode
         initiator_address = $null
         target_address = [string]$config.TargetPortal.Address
-        target_port = [int]$config.TargetPortal.Port
+        target_port = [int]$config.TargetPortal.Socket
         is_persistent = $false
         source = 'MSiSCSI_BootConfiguration'
     }

@@ -21,8 +21,13 @@ if ($current -eq $NodeName) {
 $Ansible.Changed = $true
 $Ansible.Result.after = $NodeName
 if ($PSCmdlet.ShouldProcess($current, "Set the iSCSI initiator node name to $NodeName")) {
-    $output = & iscsicli.exe NodeName $NodeName 2>&1
-    if ($LASTEXITCODE -ne 0) {
-        throw "iscsicli NodeName $NodeName failed (exit $LASTEXITCODE): $output"
+    # Windows PowerShell turns a native program's stderr into terminating errors under 'Stop':
+    # judge iscsicli by its exit code instead.
+    $ErrorActionPreference = 'Continue'
+    $output = & iscsicli.exe NodeName $NodeName 2>&1 | Out-String
+    $exitCode = $LASTEXITCODE
+    $ErrorActionPreference = 'Stop'
+    if ($exitCode -ne 0) {
+        throw "iscsicli NodeName $NodeName failed (exit $exitCode): $($output.Trim())"
     }
 }
