@@ -129,6 +129,16 @@ def test_windows_2003_installs_the_boot_initiator_package_once_then_the_shutdown
     assert "0CmdLine=C:\\WINDOWS\\System32\\iscsibcg.exe\r\n" in ini.decode("utf-16-le")
 
 
+def test_windows_2003_mpio_asked_for_but_not_installed_by_the_package_fails_clearly(repo, workdir):
+    state = load_state("server2003-iscsi-boot")
+    del state["installers"][LEGACY_PACKAGE]["files"]["C:\\WINDOWS\\system32\\drivers\\msiscdsm.sys"]
+    host = SimulatedWindowsHost(workdir, state, name="legacy01")
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_legacy_package_path": LEGACY_PACKAGE,
+                                                   "win_iscsi_initiator_mpio": True})
+    assert result.returncode != 0
+    assert "win_iscsi_initiator_mpio is true, but" in output(result) and "without its MPIO component" in output(result)
+
+
 def test_windows_2003_pagefile_needs_a_named_drive_and_installs_the_crash_dump_hotfix_once(repo, workdir):
     state = load_state("server2003-iscsi-boot")
     host = SimulatedWindowsHost(workdir, state, name="legacy01")
