@@ -57,6 +57,15 @@ def test_every_model_has_a_script_and_the_same_script_is_the_same_everywhere():
     assert all(len(texts) == 1 for texts in names.values()), "copies of one script differ"
 
 
+def test_each_model_reads_only_parameters_its_script_declares():
+    import inspect
+
+    for path in SCRIPTS:
+        _name, function = sim.script_model(path.read_text())
+        read = set(re.findall(r'_param\(params, "(\w+)"', inspect.getsource(function)))
+        assert read <= script_parameters(path), (path, read - script_parameters(path))
+
+
 def test_a_script_without_a_model_is_refused():
     with pytest.raises(sim.SimulatorError, match="runs no PowerShell"):
         sim.script_model("Get-Process")
