@@ -1,0 +1,244 @@
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The roles' PowerShell scripts and the simulator's Python models of them.
+
+PowerShell cannot run here. What can be checked is that every script follows the rules the roles
+rely on (a model marker, $ErrorActionPreference = 'Stop', check mode support, an explicit
+$Ansible.Changed), that each script has a model and each model a script, that the roles pass
+exactly the parameters each script declares, and that each model behaves as its script reads."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from simulator_paths import ROLES, load_simulator
+
+sim = load_simulator()
+SCRIPTS = sorted(ROLES.glob("*/files/*.ps1"))
+
+
+def script_parameters(path) -> set:
+    text = path.read_text()
+    block = text[text.index("param ("):]
+    depth, end = 0, 0
+    for position, char in enumerate(block):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and char == ")":
+            end = position
+            break
+    return set(re.findall(r"^\s*\$(\w+)", block[:end], re.MULTILINE))
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[str(path.relative_to(ROLES)) for path in SCRIPTS])
+def test_every_script_follows_the_rules(path):
+    text = path.read_text()
+    name, _model = sim.script_model(text)
+    assert name in sim.MODELS
+    assert "$ErrorActionPreference = 'Stop'" in text
+    # win_powershell skips (and reports changed for) scripts without it in check mode.
+    assert sim.SHOULD_PROCESS.search(text)
+    # $Ansible.Changed is true unless a script says otherwise: every script says.
+    assert "$Ansible.Changed = $false" in text or "$Ansible.Changed = $" in text
+    if "probe" in path.name:
+        assert "$Ansible.Changed = $false" in text and "ShouldProcess(" not in text
+
+
+def test_every_model_has_a_script_and_the_same_script_is_the_same_everywhere():
+    names = {}
+    for path in SCRIPTS:
+        names.setdefault(sim.script_model(path.read_text())[0], set()).add(path.read_text())
+    assert set(names) == set(sim.MODELS)
+    assert all(len(texts) == 1 for texts in names.values()), "copies of one script differ"
+
+
+def test_each_model_reads_only_parameters_its_script_declares():
+    import inspect
+
+    for path in SCRIPTS:
+        _name, function = sim.script_model(path.read_text())
+        read = set(re.findall(r'_param\(params, "(\w+)"', inspect.getsource(function)))
+        assert read <= script_parameters(path), (path, read - script_parameters(path))
+
+
+def test_a_script_without_a_model_is_refused():
+    with pytest.raises(sim.SimulatorError, match="runs no PowerShell"):
+        sim.script_model("Get-Process")
+
+
+def tasks_running_scripts():
+    for path in ROLES.glob("*/tasks/*.yml"):
+        for task in yaml.safe_load(path.read_text()) or []:
+            arguments = task.get("ansible.windows.win_powershell")
+            if arguments:
+                script = re.search(r"lookup\('ansible.builtin.file', '([^']+)'\)", arguments["script"]).group(1)
+                yield path.parent.parent / "files" / script, set(arguments.get("parameters") or {})
+
+
+def test_the_roles_pass_exactly_the_parameters_each_script_declares():
+    checked = 0
+    for script, passed in tasks_running_scripts():
+        assert passed == script_parameters(script), script
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    """A simulated Windows Server 2022 host; returns (state file path, a function opening it)."""
+    source = ROLES.parent / "tests" / "windows_simulator" / "states" / "server2022-iscsi-boot.json"
+    state_file = tmp_path / "state.json"
+    state_file.write_text(source.read_text())
+    monkeypatch.setenv(sim.STATE_ENV, str(state_file))
+    return state_file
+
+
+def run(model_name, params, check_mode=False):
+    with sim.WindowsState(check_mode=check_mode) as state:
+        return sim.MODELS[model_name](state, params, check_mode)
+
+
+def test_a_run_that_changes_nothing_leaves_the_file_byte_identical(host):
+    before = host.read_bytes()
+    probe = {"IscsibcgPath": "%SystemRoot%\\System32\\iscsibcg.exe", "RebootMarker": "win_iscsi_initiator"}
+    assert run("win_iscsi_initiator/probe", probe)["changed"] is False
+    assert run("win_iscsi_initiator/node_name", {"NodeName": "iqn.2026-11.test:x"}, check_mode=True)["changed"]
+    assert host.read_bytes() == before
+
+
+def test_a_failing_model_leaves_the_file_as_it_was(host):
+    before = host.read_bytes()
+    with pytest.raises(sim.ScriptFailure, match="not running"):
+        run("win_iscsi_initiator/node_name", {"NodeName": "iqn.2026-11.test:x"})
+    assert host.read_bytes() == before
+
+
+def test_node_name_compares_case_insensitively_and_needs_the_service(host):
+    assert run("win_iscsi_initiator/node_name", {"nodename": "IQN.1991-05.COM.MICROSOFT:WINBOOT01"})["changed"] is False
+    state = json.loads(host.read_text())
+    state["services"]["MSiSCSI"]["state"] = "started"
+    host.write_text(json.dumps(state))
+    assert run("win_iscsi_initiator/node_name", {"NodeName": "iqn.2026-11.test:x"})["result"] == {
+        "before": "iqn.1991-05.com.microsoft:winboot01", "after": "iqn.2026-11.test:x"}
+    assert json.loads(host.read_text())["iscsi"]["node_name"] == "iqn.2026-11.test:x"
+
+
+def test_the_reboot_marker_lasts_until_a_restart(host):
+    assert run("reboot_marker", {"Name": "win_pagefile"})["changed"] is True
+    assert run("reboot_marker", {"Name": "win_pagefile"})["changed"] is False
+    assert run("win_pagefile/probe", {"RebootMarker": "win_pagefile"})["result"]["reboot_pending"] is True
+    with sim.WindowsState() as state:
+        sim.reboot(state)
+    assert run("win_pagefile/probe", {"RebootMarker": "win_pagefile"})["result"]["reboot_pending"] is False
+
+
+def test_a_restart_puts_the_configured_pagefile_in_use(host):
+    state = json.loads(host.read_text())
+    settings = [{"name": "D:\\pagefile.sys", "initial_size": 0, "maximum_size": 0}]
+    state["pagefile"].update(automatic_managed=False, settings=settings)
+    host.write_text(json.dumps(state))
+    with sim.WindowsState() as windows:
+        sim.reboot(windows)
+    assert json.loads(host.read_text())["pagefile"]["usage"] == [{"name": "D:\\pagefile.sys", "allocated_base_size": 0}]
+
+
+def test_mpio_settings_wait_for_the_feature_and_the_claim_needs_a_restart(host):
+    assert run("win_iscsi_initiator/mpio", {"ClaimIscsi": True, "Policy": "RR"})["result"]["available"] is False
+    state = json.loads(host.read_text())
+    state["features"]["Multipath-IO"]["installed"] = True
+    host.write_text(json.dumps(state))
+    outcome = run("win_iscsi_initiator/mpio", {"ClaimIscsi": True, "Policy": "RR"})
+    assert outcome["result"]["reboot_reasons"] == ["enabled automatic claim of iSCSI disks"]
+    assert outcome["result"]["changes"][1] == "default load-balance policy None -> RR"
+    assert run("win_iscsi_initiator/mpio", {"ClaimIscsi": True, "Policy": "RR"})["changed"] is False
+
+
+def test_nic_dhcp_switches_only_adapters_with_dhcp_off(host):
+    outcome = run("win_iscsi_initiator/nic_dhcp", {"MacAddresses": ["52-54-00-12-34-57", "52:54:00:12:34:56"]})
+    assert outcome["result"]["changed_adapters"] == ["Ethernet 2"]
+    assert run("win_iscsi_initiator/nic_dhcp", {"MacAddresses": ["52-54-00-12-34-57"]})["changed"] is False
+    with pytest.raises(sim.ScriptFailure, match="no network adapter has the MAC address 52:54:00:99:99:99"):
+        run("win_iscsi_initiator/nic_dhcp", {"MacAddresses": ["52:54:00:99:99:99"]})
+
+
+def test_boot_script_probe_lists_the_registry_trees_and_reads_files_as_bytes(host):
+    with sim.WindowsState() as state:
+        state.file_put("C:\\Windows\\System32\\GroupPolicy\\gpt.ini", b"[General]\r\nVersion=3\r\n")
+        state.reg_set(sim.SHUTDOWN_ROOTS["state"] + "\\0", "GPO-ID", "string", "LocalGPO")
+        state.reg_set(sim.SHUTDOWN_ROOTS["state"] + "\\0\\0", "Script", "string", "C:\\a.cmd")
+        state.reg_set(sim.LGPP_KEY, "DisableLGPP", "dword", 1)
+    result = run("win_iscsi_boot_script/probe", {"Command": "%SystemRoot%\\System32\\iscsibcg.exe"})["result"]
+    assert result["command_path"] == "C:\\Windows\\System32\\iscsibcg.exe" and result["command_present"] is False
+    assert result["gpt_ini_base64"] == "W0dlbmVyYWxdDQpWZXJzaW9uPTMNCg=="
+    assert result["scripts_ini_base64"] == ""
+    assert result["registry"] == {"scripts": [], "state": [{"name": "0", "values": {"GPO-ID": {"type": "string", "data": "LocalGPO"}},
+                                                            "scripts": [{"name": "0", "values": {"Script": {"type": "string", "data": "C:\\a.cmd"}}}]}]}
+    assert result["local_gpo_disabled"] is True
+
+
+def dhcp_host(tmp_path, monkeypatch):
+    source = ROLES.parent / "tests" / "windows_simulator" / "states" / "dhcp-server2022.json"
+    state_file = tmp_path / "dhcp.json"
+    state_file.write_text(source.read_text())
+    monkeypatch.setenv(sim.STATE_ENV, str(state_file))
+    return state_file
+
+
+def test_dhcp_option_values_set_the_owned_options_exactly(tmp_path, monkeypatch):
+    state_file = dhcp_host(tmp_path, monkeypatch)
+    params = {"ReservedIP": "10.77.0.20", "Values": {"17": "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.test:b"},
+              "ManagedOptionIds": [12, 17, 203]}
+    assert run("win_dhcp_boot_reservation/option_values", params)["result"]["set"] == ["17"]
+    options = json.loads(state_file.read_text())["dhcp"]["reservation_options"]["10.77.0.20"]
+    # Option 3 is not ours: it stays.
+    assert options == {"3": "10.77.0.1", "17": "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.test:b"}
+    assert run("win_dhcp_boot_reservation/option_values", params)["changed"] is False
+    with pytest.raises(sim.ScriptFailure, match="option 203 is not defined"):
+        run("win_dhcp_boot_reservation/option_values", dict(params, Values={"203": "iqn.2026-11.test:i"}))
+    removed = run("win_dhcp_boot_reservation/option_values", dict(params, Values={}))
+    assert removed["result"]["removed"] == ["17"]
+
+
+def test_dhcp_option_values_in_check_mode_before_the_reservation_exists(tmp_path, monkeypatch):
+    dhcp_host(tmp_path, monkeypatch)
+    params = {"ReservedIP": "10.77.0.60", "Values": {"17": "x", "12": "y"}, "ManagedOptionIds": [12, 17, 203]}
+    assert run("win_dhcp_boot_reservation/option_values", params, check_mode=True)["result"] == {
+        "set": ["12", "17"], "removed": [], "reservation": False}
+    with pytest.raises(sim.ScriptFailure, match="no reservation for 10.77.0.60"):
+        run("win_dhcp_boot_reservation/option_values", params)
+
+
+def test_an_option_definition_of_another_type_is_never_redefined(tmp_path, monkeypatch):
+    dhcp_host(tmp_path, monkeypatch)
+    params = {"OptionId": 203, "Name": "iSCSI initiator IQN", "Type": "String", "Description": ""}
+    assert run("win_dhcp_boot_reservation/option_definition", params)["changed"] is True
+    assert run("win_dhcp_boot_reservation/option_definition", params)["changed"] is False
+    with pytest.raises(sim.ScriptFailure, match="already defined as String"):
+        run("win_dhcp_boot_reservation/option_definition", dict(params, Type="IPv4Address"))
+
+
+def test_the_dhcp_probe_fails_on_a_host_without_the_dhcp_server(host):
+    with pytest.raises(sim.ScriptFailure, match="not a Windows DHCP Server"):
+        run("win_dhcp_boot_reservation/probe", {"MacAddresses": [], "IPAddresses": []})
+
+
+@pytest.mark.parametrize("value, depth, expected", [
+    ({"a": {"b": {"c": 1}}}, 2, {"a": {"b": {"c": 1}}}),
+    ({"a": {"b": {"c": {"d": 1}}}}, 2, {"a": {"b": {"c": "System.Collections.Hashtable"}}}),
+    ({"a": [["x", "y"]]}, 1, {"a": ["x y"]}),
+    ({"a": [1, True, None, "s"]}, 0, {"a": "1 True  s"}),
+])
+def test_results_deeper_than_depth_become_strings_as_win_powershell_returns_them(value, depth, expected):
+    assert sim.convert_output(value, depth) == expected
+
+
+def test_check_mode_skips_a_script_without_should_process_like_the_real_module(host):
+    script = "# sanboot.iscsi simulator model: reboot_marker\nparam ($Name)\n"
+    with sim.WindowsState(check_mode=True) as state:
+        assert sim.run_script(state, script, {"Name": "x"}, True) == {"changed": True, "msg": "skipped, running in check mode",
+                                                                      "model": "reboot_marker"}

@@ -1,0 +1,659 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The sanboot.iscsi Windows state simulator: a TEST DOUBLE, not Windows.
+
+This machine cannot run Windows or PowerShell. To run the collection's Windows roles end to end
+anyway, a test-only collection under tests/windows_simulator shadows the ansible.windows and
+community.windows modules the roles call with Python stand-ins ("fakes"). They keep the state of
+one simulated Windows host (registry, files, services, features, firewall rules, DHCP server,
+disks, pagefile, iSCSI initiator, network adapters) in a JSON file named by the environment variable
+SANBOOT_WINDOWS_SIMULATOR_STATE, honour check mode, and report changed only when they change it.
+
+The file is rewritten only when its content changes, so a run that changes nothing (or any
+check-mode run) leaves it byte-identical.
+
+PowerShell cannot run here, so the stand-in for ansible.windows.win_powershell does not run
+scripts: it recognises the roles' own scripts by their marker line
+``# sanboot.iscsi simulator model: <name>`` and applies the Python model of that script below.
+Each model mirrors its script's logic step by step (same inputs, same checks, same result keys);
+any other script is refused. What the simulator proves is the roles' logic against a faithful
+model of each module's contract; what it cannot prove is how real Windows behaves. The
+`windows` molecule scenarios run the same roles against real Windows hosts for that.
+
+This file must stay self-contained (standard library only): the unit tests load it by path.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import re
+import tempfile
+
+STATE_ENV = "SANBOOT_WINDOWS_SIMULATOR_STATE"
+MODEL_MARKER = re.compile(r"^#\s*sanboot\.iscsi simulator model:\s*(?P<name>\S+)\s*$", re.MULTILINE)
+# ansible.windows.win_powershell's own fallback test for check mode support (win_powershell.ps1).
+SHOULD_PROCESS = re.compile(r"\[CmdletBinding\((?:[\w=\$]+,\s*)?SupportsShouldProcess(?:=\$true)?(?:,\s*[\w=\$]+)?\)\]",
+                            re.IGNORECASE)
+REBOOT_MARKER_KEY = "HKLM\\SOFTWARE\\sanboot.iscsi.RebootPending"
+CRASH_CONTROL_KEY = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\CrashControl"
+GROUP_POLICY_KEY = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Group Policy"
+SHUTDOWN_ROOTS = {"scripts": GROUP_POLICY_KEY + "\\Scripts\\Shutdown",
+                  "state": GROUP_POLICY_KEY + "\\State\\Machine\\Scripts\\Shutdown"}
+LGPP_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\System"
+
+_HIVES = {
+    "hklm": "HKLM", "hkey_local_machine": "HKLM",
+    "hkcu": "HKCU", "hkey_current_user": "HKCU",
+    "hkcr": "HKCR", "hkey_classes_root": "HKCR",
+    "hku": "HKU", "hkey_users": "HKU",
+    "hkcc": "HKCC", "hkey_current_config": "HKCC",
+}
+
+
+class SimulatorError(Exception):
+    """The simulator cannot do what was asked (no state file, a script it has no model for...)."""
+
+
+class ScriptFailure(Exception):
+    """A modelled script failed the way the real script would (it throws with this message)."""
+
+
+def dumps(data) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def canonical_key(path: str) -> str:
+    """HKLM:\\SOFTWARE\\x, HKEY_LOCAL_MACHINE\\SOFTWARE\\x, HKLM\\SOFTWARE\\x\\ -> HKLM\\SOFTWARE\\x."""
+    text = str(path).replace("/", "\\").strip()
+    match = re.match(r"^(?P<hive>[A-Za-z_]+):?(?:\\+(?P<rest>.*))?$", text)
+    if not match or match.group("hive").lower() not in _HIVES:
+        raise SimulatorError("'%s' is not a registry path the simulator knows: it must start with a hive such as "
+                             "HKLM:\\ or HKEY_LOCAL_MACHINE\\" % path)
+    rest = re.sub(r"\\+", r"\\", match.group("rest") or "").strip("\\")
+    hive = _HIVES[match.group("hive").lower()]
+    return hive + ("\\" + rest if rest else "")
+
+
+def canonical_path(path: str) -> str:
+    text = str(path).replace("/", "\\").strip()
+    text = re.sub(r"(?<!^)\\+", r"\\", text)
+    if len(text) > 3 and text.endswith("\\"):
+        text = text.rstrip("\\")
+    if re.match(r"^[A-Za-z]:$", text):
+        text += "\\"
+    return text
+
+
+def _under(child: str, parent: str) -> bool:
+    parent_folded = parent.rstrip("\\").casefold() + "\\"
+    return child.casefold().startswith(parent_folded)
+
+
+class WindowsState:
+    """The simulated host, loaded from and saved to the state file under an exclusive lock.
+
+    Use as a context manager. On leaving without an error (or through module.exit_json), and when
+    not in check mode, the file is rewritten if (and only if) the state changed. A failure
+    (module.fail_json, an exception) leaves the file as it was: no half-applied state."""
+
+    def __init__(self, check_mode: bool = False, path: str | None = None):
+        self.path = path or os.environ.get(STATE_ENV)
+        if not self.path:
+            raise SimulatorError("%s is not set: this is the sanboot.iscsi Windows state simulator (a test double), "
+                                 "which keeps the simulated host in the JSON file that variable names" % STATE_ENV)
+        self.check_mode = check_mode
+        self.data = {}
+        self._before = ""
+        self._lock = None
+
+    def __enter__(self):
+        self._lock = open(self.path + ".lock", "a")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            with open(self.path, "r", encoding="utf-8") as handle:
+                self._before = handle.read()
+        except OSError as exc:
+            self._unlock()
+            raise SimulatorError("cannot read the simulator state %s: %s" % (self.path, exc)) from None
+        self.data = json.loads(self._before)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback):
+        # module.exit_json() inside the block ends it with SystemExit(0): that is success too.
+        succeeded = exc_type is None or (exc_type is SystemExit and exc.code in (0, None))
+        try:
+            if succeeded and not self.check_mode:
+                after = dumps(self.data)
+                if after != dumps(json.loads(self._before)):
+                    directory = os.path.dirname(os.path.abspath(self.path))
+                    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".state-")
+                    with os.fdopen(handle, "w", encoding="utf-8") as output:
+                        output.write(after)
+                    os.replace(temporary, self.path)
+        finally:
+            self._unlock()
+        return False
+
+    def _unlock(self):
+        if self._lock:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    # --- sections -------------------------------------------------------------------------
+
+    def section(self, name: str, default):
+        """A top-level section of the state, created (in memory) when missing."""
+        if name not in self.data:
+            self.data[name] = default
+        return self.data[name]
+
+    @property
+    def os(self) -> dict:
+        return self.data.get("os") or {}
+
+    def environment(self) -> dict:
+        system_root = self.os.get("system_root", "C:\\Windows")
+        environment = {"SystemRoot": system_root, "windir": system_root,
+                       "SystemDrive": self.os.get("system_drive", system_root[:2]),
+                       "ProgramFiles": system_root[:2] + "\\Program Files"}
+        environment.update(self.os.get("environment") or {})
+        return environment
+
+    def expand(self, text: str) -> str:
+        """[Environment]::ExpandEnvironmentVariables: %NAME% replaced, case-insensitively; unknown ones kept."""
+        environment = {key.casefold(): value for key, value in self.environment().items()}
+        return re.sub(r"%([^%]+)%", lambda match: environment.get(match.group(1).casefold(), match.group(0)), str(text))
+
+    # --- registry -------------------------------------------------------------------------
+
+    def _registry(self) -> dict:
+        return self.section("registry", {})
+
+    def reg_find(self, path: str):
+        """The stored name of a key (registry names are case-insensitive), or None."""
+        wanted = canonical_key(path).casefold()
+        for name in self._registry():
+            if name.casefold() == wanted:
+                return name
+        return None
+
+    def reg_exists(self, path: str) -> bool:
+        key = canonical_key(path)
+        if "\\" not in key:
+            return True
+        return self.reg_find(key) is not None or any(_under(name, key) for name in self._registry())
+
+    def reg_create(self, path: str, volatile: bool = False) -> bool:
+        """Create a key (and, implicitly, its parents). Returns whether it was created."""
+        if self.reg_find(path) is not None:
+            return False
+        existed = self.reg_exists(path)
+        self._registry()[canonical_key(path)] = {"values": {}, "volatile": bool(volatile)}
+        return not existed
+
+    def reg_values(self, path: str) -> dict:
+        name = self.reg_find(path)
+        return dict(self._registry()[name]["values"]) if name else {}
+
+    def reg_get(self, path: str, value_name: str):
+        for name, value in self.reg_values(path).items():
+            if name.casefold() == str(value_name).casefold():
+                return value
+        return None
+
+    def reg_set(self, path: str, value_name: str, kind: str, data) -> bool:
+        self.reg_create(path)
+        values = self._registry()[self.reg_find(path)]["values"]
+        for name in list(values):
+            if name.casefold() == str(value_name).casefold():
+                if values[name] == {"type": kind, "data": data}:
+                    return False
+                values[name] = {"type": kind, "data": data}
+                return True
+        values[value_name] = {"type": kind, "data": data}
+        return True
+
+    def reg_delete_value(self, path: str, value_name: str) -> bool:
+        name = self.reg_find(path)
+        if not name:
+            return False
+        values = self._registry()[name]["values"]
+        for existing in list(values):
+            if existing.casefold() == str(value_name).casefold():
+                del values[existing]
+                return True
+        return False
+
+    def reg_delete_key(self, path: str) -> bool:
+        key = canonical_key(path)
+        doomed = [name for name in self._registry() if name.casefold() == key.casefold() or _under(name, key)]
+        for name in doomed:
+            del self._registry()[name]
+        return bool(doomed)
+
+    def reg_subkeys(self, path: str) -> list:
+        key = canonical_key(path)
+        children = []
+        for name in self._registry():
+            if _under(name, key):
+                child = name[len(key) + 1:].split("\\")[0]
+                if child.casefold() not in [existing.casefold() for existing in children]:
+                    children.append(child)
+        return sorted(children, key=lambda child: (len(child), child.casefold()))
+
+    def drop_volatile_keys(self):
+        for name in [name for name, key in self._registry().items() if key.get("volatile")]:
+            self._registry().pop(name, None)
+
+    # --- files ----------------------------------------------------------------------------
+
+    def _files(self) -> dict:
+        return self.section("files", {})
+
+    def _directories(self) -> list:
+        return self.section("directories", [])
+
+    def _file_name(self, path: str):
+        wanted = canonical_path(self.expand(path)).casefold()
+        for name in self._files():
+            if name.casefold() == wanted:
+                return name
+        return None
+
+    def file_get(self, path: str):
+        name = self._file_name(path)
+        return base64.b64decode(self._files()[name]) if name else None
+
+    def file_exists(self, path: str) -> bool:
+        return self._file_name(path) is not None
+
+    def dir_exists(self, path: str) -> bool:
+        target = canonical_path(self.expand(path))
+        if re.match(r"^[A-Za-z]:\\$", target):
+            return target[0].upper() in self.drive_letters()
+        return any(entry.casefold() == target.casefold() or _under(entry, target)
+                   for entry in list(self._directories()) + list(self._files()))
+
+    def make_dir(self, path: str) -> bool:
+        target = canonical_path(self.expand(path))
+        if self.dir_exists(target):
+            return False
+        self._directories().append(target)
+        self._directories().sort(key=str.casefold)
+        return True
+
+    def file_put(self, path: str, content: bytes) -> bool:
+        target = canonical_path(self.expand(path))
+        name = self._file_name(target) or target
+        encoded = base64.b64encode(content).decode("ascii")
+        if self._files().get(name) == encoded:
+            return False
+        self._files()[name] = encoded
+        return True
+
+    def file_delete(self, path: str) -> bool:
+        name = self._file_name(path)
+        if name:
+            del self._files()[name]
+            return True
+        return False
+
+    def drive_letters(self) -> set:
+        letters = {str(self.os.get("system_drive", "C:"))[0].upper()}
+        for disk in self.data.get("disks") or []:
+            for partition in disk.get("partitions") or []:
+                if partition.get("drive_letter"):
+                    letters.add(str(partition["drive_letter"]).upper())
+        return letters
+
+
+# --- win_powershell output conversion (Convert-OutputObject in win_powershell.ps1) ------------
+
+def convert_output(value, depth: int):
+    """What win_powershell returns for a value at a serialisation depth: dictionaries and lists
+    deeper than `depth` become their .NET string form, as the real module does."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if depth < 0:
+        if isinstance(value, dict):
+            return "System.Collections.Hashtable"
+        if isinstance(value, (list, tuple)):
+            return " ".join("" if item is None else str(item) for item in value)
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [convert_output(item, depth - 1) for item in value]
+    if isinstance(value, dict):
+        return {str(key): convert_output(item, depth - 1) for key, item in value.items()}
+    return str(value)
+
+
+# --- models of the roles' PowerShell scripts --------------------------------------------------
+
+MODELS = {}
+
+
+def model(name):
+    def register(function):
+        MODELS[name] = function
+        return function
+    return register
+
+
+def script_model(script: str):
+    match = MODEL_MARKER.search(script or "")
+    if not match:
+        raise SimulatorError("the Windows state simulator cannot run this PowerShell script: it runs no PowerShell, it "
+                             "only applies Python models of the sanboot.iscsi roles' own scripts, which carry a line "
+                             "'# sanboot.iscsi simulator model: <name>'")
+    name = match.group("name")
+    if name not in MODELS:
+        raise SimulatorError("the Windows state simulator has no model named %s (known: %s)" % (name, ", ".join(sorted(MODELS))))
+    return name, MODELS[name]
+
+
+def _param(params: dict, name: str, default=None):
+    """PowerShell binds parameters case-insensitively."""
+    for key, value in (params or {}).items():
+        if key.casefold() == name.casefold():
+            return value
+    return default
+
+
+def _wmi_mac(mac: str) -> str:
+    """Win32_NetworkAdapter.MACAddress spelling: 52:54:00:12:34:56 in upper case."""
+    digits = re.sub(r"[^0-9A-Fa-f]", "", str(mac or "")).upper()
+    return ":".join(digits[index:index + 2] for index in range(0, len(digits), 2))
+
+
+def _same_mac(first, second) -> bool:
+    def bare(mac):
+        return re.sub(r"[^0-9a-f]", "", str(mac or "").lower())
+    return bool(bare(first)) and bare(first) == bare(second)
+
+
+def _boot_disk(state: WindowsState):
+    for disk in state.data.get("disks") or []:
+        if disk.get("bootable"):
+            return disk
+    return None
+
+
+@model("reboot_marker")
+def model_reboot_marker(state, params, check_mode):
+    """reboot_marker.ps1: a volatile registry key per role that only a restart removes."""
+    key = "%s\\%s" % (REBOOT_MARKER_KEY, _param(params, "Name"))
+    if state.reg_find(key):
+        return {"changed": False, "result": {"marked": True}}
+    if not check_mode:
+        state.reg_create(REBOOT_MARKER_KEY, volatile=True)
+        state.reg_create(key, volatile=True)
+    return {"changed": True, "result": {"marked": True}}
+
+
+@model("win_iscsi_initiator/probe")
+def model_initiator_probe(state, params, check_mode):
+    """win_iscsi_initiator/files/probe.ps1: reads, changes nothing."""
+    iscsi = state.data.get("iscsi") or {}
+    disk = _boot_disk(state)
+    boot_disk = {"number": disk.get("number"), "bus_type": disk.get("bus_type")} if disk else None
+    sessions = []
+    for session in iscsi.get("sessions") or []:
+        if disk is not None and session.get("disk_number") == disk.get("number"):
+            sessions.append({"target_iqn": session.get("target_iqn"), "initiator_iqn": session.get("initiator_iqn"),
+                             "initiator_address": session.get("initiator_address"),
+                             "target_address": session.get("target_address"), "target_port": session.get("target_port"),
+                             "is_persistent": bool(session.get("is_persistent")), "source": "Get-IscsiSession"})
+    for config in iscsi.get("boot_configuration") or []:
+        sessions.append({"target_iqn": config.get("target_iqn"), "initiator_iqn": config.get("initiator_iqn"),
+                         "initiator_address": None, "target_address": config.get("target_address"),
+                         "target_port": config.get("target_port"), "is_persistent": False,
+                         "source": "MSiSCSI_BootConfiguration"})
+    adapters = [{"name": adapter.get("name"), "mac": _wmi_mac(adapter.get("mac")),
+                 "dhcp_enabled": bool(adapter.get("dhcp_enabled")), "ip_addresses": list(adapter.get("ip_addresses") or []),
+                 "interface_index": adapter.get("interface_index")}
+                for adapter in state.data.get("network_adapters") or [] if adapter.get("mac")]
+    mpio_installed = bool((state.data.get("features") or {}).get("Multipath-IO", {}).get("installed"))
+    mpio = state.data.get("mpio") or {}
+    return {"changed": False, "result": {
+        "os_version": state.os.get("version"),
+        "caption": state.os.get("caption"),
+        "product_type": state.os.get("product_type"),
+        "system_root": state.os.get("system_root"),
+        "node_name": iscsi.get("node_name") or "",
+        "iscsibcg_present": state.file_exists(state.expand(_param(params, "IscsibcgPath", ""))),
+        "boot_disk": boot_disk,
+        "boot_sessions": sessions,
+        "persistent_targets": list(iscsi.get("persistent_targets") or []),
+        "adapters": adapters,
+        "mpio": {"available": mpio_installed, "iscsi_claimed": bool(mpio.get("iscsi_claimed")) if mpio_installed else None,
+                 "policy": mpio.get("policy", "None") if mpio_installed else None},
+        "reboot_pending": bool(state.reg_find("%s\\%s" % (REBOOT_MARKER_KEY, _param(params, "RebootMarker")))),
+    }}
+
+
+def _service_running(state, name) -> bool:
+    for service_name, service in (state.data.get("services") or {}).items():
+        if service_name.casefold() == name.casefold():
+            return service.get("state") == "started"
+    return False
+
+
+@model("win_iscsi_initiator/node_name")
+def model_node_name(state, params, check_mode):
+    """set_node_name.ps1: compare (case-insensitively, as -eq does), then iscsicli NodeName."""
+    wanted = str(_param(params, "NodeName") or "")
+    iscsi = state.section("iscsi", {})
+    current = str(iscsi.get("node_name") or "")
+    result = {"before": current, "after": wanted}
+    if current.casefold() == wanted.casefold():
+        result["after"] = current
+        return {"changed": False, "result": result}
+    if not check_mode:
+        if not _service_running(state, "MSiSCSI"):
+            raise ScriptFailure("iscsicli NodeName %s failed (exit 1722): the Microsoft iSCSI Initiator Service is not "
+                                "running" % wanted)
+        iscsi["node_name"] = wanted
+    return {"changed": True, "result": result}
+
+
+@model("win_iscsi_initiator/nic_dhcp")
+def model_nic_dhcp(state, params, check_mode):
+    """nic_dhcp.ps1: Win32_NetworkAdapterConfiguration.EnableDHCP() where DHCP is off."""
+    changed_adapters = []
+    for mac in _param(params, "MacAddresses") or []:
+        found = [adapter for adapter in state.data.get("network_adapters") or [] if _same_mac(adapter.get("mac"), mac)]
+        if not found:
+            raise ScriptFailure("no network adapter has the MAC address %s" % mac)
+        adapter = found[0]
+        if not adapter.get("dhcp_enabled"):
+            changed_adapters.append(adapter.get("name"))
+            if not check_mode:
+                adapter["dhcp_enabled"] = True
+    return {"changed": bool(changed_adapters), "result": {"changed_adapters": changed_adapters, "reboot_required": False}}
+
+
+@model("win_iscsi_initiator/mpio")
+def model_mpio(state, params, check_mode):
+    """mpio.ps1: MSDSM automatic claim of iSCSI disks (needs a restart) and the default policy."""
+    if not (state.data.get("features") or {}).get("Multipath-IO", {}).get("installed"):
+        return {"changed": False, "result": {"available": False, "changes": [], "reboot_reasons": []}}
+    mpio = state.section("mpio", {"iscsi_claimed": False, "policy": "None"})
+    claim = bool(_param(params, "ClaimIscsi"))
+    policy = str(_param(params, "Policy") or "None")
+    changes, reboot_reasons = [], []
+    if bool(mpio.get("iscsi_claimed")) != claim:
+        changes.append("%s automatic claim of iSCSI disks" % ("enabled" if claim else "disabled"))
+        reboot_reasons.append(changes[-1])
+        if not check_mode:
+            mpio["iscsi_claimed"] = claim
+    if str(mpio.get("policy", "None")) != policy:
+        changes.append("default load-balance policy %s -> %s" % (mpio.get("policy", "None"), policy))
+        if not check_mode:
+            mpio["policy"] = policy
+    return {"changed": bool(changes), "result": {"available": True, "changes": changes, "reboot_reasons": reboot_reasons}}
+
+
+@model("win_pagefile/probe")
+def model_pagefile_probe(state, params, check_mode):
+    """win_pagefile/files/probe.ps1: pagefiles in use, crash-dump settings, hotfixes; changes nothing."""
+    pagefile = state.data.get("pagefile") or {}
+    crash = {}
+    for name in ("CrashDumpEnabled", "DedicatedDumpFile", "DumpFileSize"):
+        value = state.reg_get(CRASH_CONTROL_KEY, name)
+        crash[name] = value["data"] if value else None
+    return {"changed": False, "result": {
+        "os_version": state.os.get("version"),
+        "system_root": state.os.get("system_root"),
+        "system_drive": state.os.get("system_drive"),
+        "memory_mb": state.os.get("memory_mb"),
+        "automatic_managed": bool(pagefile.get("automatic_managed")),
+        "usage": [{"name": entry.get("name"), "allocated_base_size": entry.get("allocated_base_size", 0)}
+                  for entry in pagefile.get("usage") or []],
+        "crash_control": crash,
+        "hotfixes": list(state.data.get("hotfixes") or []),
+        "reboot_pending": bool(state.reg_find("%s\\%s" % (REBOOT_MARKER_KEY, _param(params, "RebootMarker")))),
+    }}
+
+
+def _registry_listing(state, root):
+    entries = []
+    for gpo in state.reg_subkeys(root):
+        gpo_key = "%s\\%s" % (root, gpo)
+        entries.append({"name": gpo, "values": state.reg_values(gpo_key),
+                        "scripts": [{"name": script, "values": state.reg_values("%s\\%s" % (gpo_key, script))}
+                                    for script in state.reg_subkeys(gpo_key)]})
+    return entries
+
+
+@model("win_iscsi_boot_script/probe")
+def model_boot_script_probe(state, params, check_mode):
+    """win_iscsi_boot_script/files/probe.ps1: the policy files and registry as they are; changes nothing."""
+    system_root = state.os.get("system_root", "C:\\Windows")
+    command_path = state.expand(_param(params, "Command") or "")
+    scripts_ini = state.file_get(system_root + "\\System32\\GroupPolicy\\Machine\\Scripts\\scripts.ini")
+    gpt_ini = state.file_get(system_root + "\\System32\\GroupPolicy\\gpt.ini")
+    lgpp = state.reg_get(LGPP_KEY, "DisableLGPP")
+    return {"changed": False, "result": {
+        "os_version": state.os.get("version"),
+        "system_root": system_root,
+        "command_path": command_path,
+        "command_present": state.file_exists(command_path),
+        "scripts_ini_base64": base64.b64encode(scripts_ini).decode("ascii") if scripts_ini is not None else "",
+        "gpt_ini_base64": base64.b64encode(gpt_ini).decode("ascii") if gpt_ini is not None else "",
+        "registry": {tree: _registry_listing(state, root) for tree, root in SHUTDOWN_ROOTS.items()},
+        "local_gpo_disabled": bool(lgpp and int(lgpp.get("data") or 0) == 1),
+    }}
+
+
+def _dhcp(state):
+    dhcp = state.data.get("dhcp")
+    if dhcp is None:
+        raise ScriptFailure("Import-Module DhcpServer: the specified module 'DhcpServer' was not loaded because no valid "
+                            "module file was found (this host is not a Windows DHCP Server)")
+    return dhcp
+
+
+@model("win_dhcp_boot_reservation/probe")
+def model_dhcp_probe(state, params, check_mode):
+    """win_dhcp_boot_reservation/files/probe.ps1: scopes, the reservations of the given MACs and
+    addresses, and the definition of option 203; changes nothing."""
+    dhcp = _dhcp(state)
+    macs = _param(params, "MacAddresses") or []
+    addresses = [str(address) for address in _param(params, "IPAddresses") or []]
+    reservations = [{"scope_id": held.get("scope_id"), "ip": held.get("ip"), "client_id": held.get("client_id"),
+                     "name": held.get("name"), "description": held.get("description")}
+                    for held in dhcp.get("reservations") or []
+                    if any(_same_mac(held.get("client_id"), mac) for mac in macs) or str(held.get("ip")) in addresses]
+    definitions = {}
+    definition = (dhcp.get("option_definitions") or {}).get("203")
+    if definition:
+        definitions["203"] = {"name": definition.get("name"), "type": definition.get("type")}
+    return {"changed": False, "result": {
+        "scopes": [scope.get("scope_id") for scope in dhcp.get("scopes") or []],
+        "reservations": reservations,
+        "option_definitions": definitions,
+    }}
+
+
+@model("win_dhcp_boot_reservation/option_definition")
+def model_dhcp_option_definition(state, params, check_mode):
+    """option_definition.ps1: Add-DhcpServerv4OptionDefinition once; never redefines someone else's."""
+    dhcp = _dhcp(state)
+    definitions = dhcp.setdefault("option_definitions", {})
+    option_id = str(_param(params, "OptionId"))
+    kind = str(_param(params, "Type") or "String")
+    held = definitions.get(option_id)
+    if held:
+        if str(held.get("type")).casefold() != kind.casefold():
+            raise ScriptFailure("option %s is already defined as %s (%s), not %s"
+                                % (option_id, held.get("type"), held.get("name"), kind))
+        return {"changed": False, "result": {"defined": True, "name": held.get("name")}}
+    if not check_mode:
+        definitions[option_id] = {"name": _param(params, "Name"), "type": kind,
+                                  "description": _param(params, "Description") or ""}
+    return {"changed": True, "result": {"defined": True, "name": _param(params, "Name")}}
+
+
+@model("win_dhcp_boot_reservation/option_values")
+def model_dhcp_option_values(state, params, check_mode):
+    """option_values.ps1: set the managed options of one reservation to exactly the given values."""
+    dhcp = _dhcp(state)
+    address = str(_param(params, "ReservedIP"))
+    values = {str(key): str(value) for key, value in (_param(params, "Values") or {}).items()}
+    managed = [str(option) for option in _param(params, "ManagedOptionIds") or []]
+    if not any(str(held.get("ip")) == address for held in dhcp.get("reservations") or []):
+        if check_mode:
+            return {"changed": True, "result": {"set": sorted(values), "removed": [], "reservation": False}}
+        raise ScriptFailure("Get-DhcpServerv4Reservation: no reservation for %s" % address)
+    current = dhcp.setdefault("reservation_options", {}).setdefault(address, {})
+    definitions = dhcp.get("option_definitions") or {}
+    changed_set, removed = [], []
+    for option in managed:
+        if option in values:
+            if current.get(option) != values[option]:
+                if option not in definitions and not check_mode:
+                    raise ScriptFailure("Set-DhcpServerv4OptionValue: option %s is not defined on the server" % option)
+                changed_set.append(option)
+                if not check_mode:
+                    current[option] = values[option]
+        elif option in current:
+            removed.append(option)
+            if not check_mode:
+                del current[option]
+    return {"changed": bool(changed_set or removed), "result": {"set": changed_set, "removed": removed, "reservation": True}}
+
+
+def run_script(state: WindowsState, script: str, parameters: dict, check_mode: bool) -> dict:
+    """ansible.windows.win_powershell's contract, with the script replaced by its model."""
+    name, function = script_model(script)
+    if check_mode and not SHOULD_PROCESS.search(script):
+        return {"changed": True, "msg": "skipped, running in check mode", "model": name}
+    outcome = function(state, parameters or {}, check_mode)
+    outcome["model"] = name
+    return outcome
+
+
+# --- a restart -----------------------------------------------------------------------------
+
+def reboot(state: WindowsState):
+    """What a restart does to the simulated host: volatile keys go, the configured pagefiles come
+    into use, features finish installing."""
+    state.drop_volatile_keys()
+    pagefile = state.data.get("pagefile")
+    if pagefile is not None:
+        if pagefile.get("automatic_managed"):
+            usage = [{"name": "%s\\pagefile.sys" % state.os.get("system_drive", "C:"), "allocated_base_size": 0}]
+        else:
+            usage = [{"name": entry.get("name"),
+                      "allocated_base_size": entry.get("initial_size") or 0} for entry in pagefile.get("settings") or []]
+        pagefile["usage"] = usage
+    for feature in (state.data.get("features") or {}).values():
+        feature.pop("restart_pending", None)
+    state.data["boot_count"] = int(state.data.get("boot_count") or 0) + 1
