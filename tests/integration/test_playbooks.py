@@ -1,0 +1,54 @@
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The playbooks with the example inventory a new site starts from (the lab runs them for real in
+test_boot_lab.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+EXAMPLE = "playbooks/inventories/example"
+EXAMPLE_VAULT_PASSWORD = "example-vault-password-change-me"  # stated in the example's README
+
+
+@pytest.fixture
+def vault_password_file(tmp_path):
+    path = tmp_path / "vault-password"
+    path.write_text(EXAMPLE_VAULT_PASSWORD + "\n")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("playbook", ["site.yml", "provision_san.yml", "configure_windows.yml", "verify_boot_chain.yml"])
+def test_playbooks_parse_with_the_example_inventory(repo, run_tool, vault_password_file, playbook):
+    result = run_tool("ansible-playbook", "--syntax-check", "-i", EXAMPLE, "--vault-password-file", vault_password_file,
+                      "playbooks/" + playbook)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_stage_of_site_has_its_tag(repo, run_tool, vault_password_file):
+    result = run_tool("ansible-playbook", "--list-tags", "-i", EXAMPLE, "--vault-password-file", vault_password_file,
+                      "playbooks/site.yml")
+    assert result.returncode == 0, result.stderr
+    tags = set()
+    for line in result.stdout.splitlines():
+        if "TASK TAGS:" in line:
+            tags.update(tag.strip() for tag in line.split("[", 1)[1].rstrip("]").split(","))
+    assert {"san", "switch", "dhcp", "windows", "verify"} <= tags
+
+
+def test_example_secrets_are_vaulted_and_valid(repo, run_tool, vault_password_file):
+    vault = (repo / EXAMPLE / "group_vars" / "boot_servers" / "vault.yml").read_text()
+    assert vault.startswith("$ANSIBLE_VAULT;")
+    result = run_tool("ansible-inventory", "-i", EXAMPLE, "--vault-password-file", vault_password_file, "--host", "winboot01")
+    assert result.returncode == 0, result.stderr
+    variables = json.loads(result.stdout)
+    checks = run_tool("ansible", "winboot01", "-i", EXAMPLE, "--vault-password-file", vault_password_file,
+                      "-c", "local", "-m", "ansible.builtin.assert", "-a",
+                      "that='sanboot_initiator_iqn is sanboot.iscsi.iqn and (sanboot_chap.secret | length) >= 12 "
+                      "and (sanboot_chap.secret | length) <= 16'")
+    assert checks.returncode == 0, checks.stdout + checks.stderr
+    assert variables["sanboot_chap"]["username"] == "winboot01"
