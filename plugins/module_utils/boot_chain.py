@@ -157,4 +157,3 @@ def table(rows: list, hosts_checked: int | None = None) -> list:
     for row in rows:
         lines.append("  ".join("%-*s" % (widths[key], row[key]) for key in ROW_KEYS).rstrip())
     return lines
-

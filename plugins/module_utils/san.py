@@ -160,7 +160,6 @@ def parse_portal(value):
         raise SanInputError("portal: %s" % exc) from None
 
 
-
 def desired_from_params(params, backend) -> Desired:
     """Validate every parameter (before anything is read or changed) and return the desired volume."""
     name = params.get("name")

@@ -56,7 +56,7 @@ DEFAULT_DIR = labkit.REPO / ".cache" / "lab"
 
 def _secret(length: int = 14) -> str:
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    return "".join(secrets.choice(alphabet) for _position in range(length))
 
 
 class LabVm:
@@ -383,8 +383,18 @@ def command_down(directory: Path) -> int:
             labkit.wait_for(lambda: not labkit.pid_alive(supervisor), 60, "the lab supervisor to tear down")
         except labkit.LabError:
             os.kill(supervisor, signal.SIGKILL)
-    leftovers = sweep(state, directory) if state else []
-    print("lab down%s" % ("; swept: %s" % ", ".join(leftovers) if leftovers else ""))
+    swept = sweep(state, directory) if state else []
+    remaining = labkit.leftovers(str(directory)) + (labkit.leftovers(state["marker"]) if state.get("marker") else [])
+    storage = state.get("storage")
+    if storage and os.path.ismount(storage):
+        remaining.append("mount %s" % storage)
+    loops = labkit.run(["losetup", "-j", str(directory / "storage.xfs")], check=False).stdout.splitlines()
+    remaining += ["loop " + line.split(":")[0] for line in loops]
+    if remaining:
+        print("lab down, but these are still there: %s" % ", ".join(remaining))
+        return 1
+    print("lab down%s: no daemon, machine, namespace, tap, mount or loop device of the lab is left"
+          % ("; swept after the supervisor: %s" % ", ".join(swept) if swept else ""))
     return 0
 
 
@@ -462,8 +472,8 @@ def command_status(directory: Path) -> int:
         if pid:
             print("  %-15s pid %-7d %s" % (name, pid, "running" if labkit.pid_alive(pid) else "NOT running"))
     for vm in state.get("vms", []):
-        print("  %-4s mac %s ip %s initiator %s target %s" % (vm["name"], vm["mac"], vm["ip"], vm["initiator_iqn"],
-                                                               vm["target_iqn"]))
+        print("  %-4s mac %s ip %s initiator %s target %s"
+              % (vm["name"], vm["mac"], vm["ip"], vm["initiator_iqn"], vm["target_iqn"]))
     if state.get("inventory"):
         print("  inventory: %s" % state["inventory"])
     return 0 if alive and state.get("status") == "ready" else 1
