@@ -76,8 +76,11 @@ def tasks_running_scripts():
         for task in yaml.safe_load(path.read_text()) or []:
             arguments = task.get("ansible.windows.win_powershell")
             if arguments:
-                script = re.search(r"lookup\('ansible.builtin.file', '([^']+)'\)", arguments["script"]).group(1)
-                yield path.parent.parent / "files" / script, set(arguments.get("parameters") or {})
+                # The role's own file, or one another role of the collection holds (role_path ~ '/../<role>/files/x').
+                match = re.search(r"lookup\('ansible.builtin.file', (?:role_path ~ '/\.\./([\w]+)/files/)?'?([^']+)'\)",
+                                  arguments["script"])
+                role = ROLES / match.group(1) if match.group(1) else path.parent.parent
+                yield role / "files" / match.group(2), set(arguments.get("parameters") or {})
 
 
 def test_the_roles_pass_exactly_the_parameters_each_script_declares():
