@@ -84,18 +84,14 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_dhcp import DhcpPlanError, plan_reservations
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_dhcp import plan_reservations
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
 
 
 def win_dhcp_boot_plan(probe, settings):
     if not isinstance(probe, Mapping) or not isinstance(settings, Mapping):
         raise AnsibleFilterError("win_dhcp_boot_plan takes the probe result and the settings, both dictionaries")
-    try:
-        plan = plan_reservations(dict(probe), dict(settings))
-    except DhcpPlanError as exc:
-        return {"errors": [str(exc)]}
-    plan["errors"] = []
-    return plan
+    return plan_or_errors(plan_reservations, dict(probe), dict(settings))
 
 
 class FilterModule:

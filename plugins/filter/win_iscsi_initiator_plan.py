@@ -84,20 +84,14 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import WindowsHostError
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_initiator import InitiatorError, plan_initiator
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_initiator import plan_initiator
 
 
 def win_iscsi_initiator_plan(probe, settings):
     if not isinstance(probe, Mapping) or not isinstance(settings, Mapping):
         raise AnsibleFilterError("win_iscsi_initiator_plan takes the probe result and the settings, both dictionaries")
-    try:
-        plan = plan_initiator(dict(probe), dict(settings))
-    except (InitiatorError, NamingError, WindowsHostError) as exc:
-        return {"errors": [str(exc)]}
-    plan["errors"] = []
-    return plan
+    return plan_or_errors(plan_initiator, dict(probe), dict(settings))
 
 
 class FilterModule:

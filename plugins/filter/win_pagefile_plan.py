@@ -105,8 +105,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import WindowsHostError
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_pagefile import PagefileError, plan_pagefile
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_pagefile import plan_pagefile
 
 
 def win_pagefile_plan(disks, pagefile, probe, settings):
@@ -115,12 +115,7 @@ def win_pagefile_plan(disks, pagefile, probe, settings):
                                  "disk inventory), got %s" % type(disks).__name__)
     if not all(isinstance(value, Mapping) for value in (pagefile, probe, settings)):
         raise AnsibleFilterError("win_pagefile_plan: pagefile, probe and settings must be dictionaries")
-    try:
-        plan = plan_pagefile(None if disks is None else list(disks), dict(pagefile), dict(probe), dict(settings))
-    except (PagefileError, WindowsHostError) as exc:
-        return {"errors": [str(exc)]}
-    plan["errors"] = []
-    return plan
+    return plan_or_errors(plan_pagefile, None if disks is None else list(disks), dict(pagefile), dict(probe), dict(settings))
 
 
 class FilterModule:

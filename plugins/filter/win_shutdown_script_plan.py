@@ -106,18 +106,14 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_gpo import GpoError, plan_shutdown_script
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_gpo import plan_shutdown_script
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
 
 
 def win_shutdown_script_plan(probe, command, parameters=""):
     if not isinstance(probe, Mapping):
         raise AnsibleFilterError("win_shutdown_script_plan takes the probe result (a dictionary), got %s" % type(probe).__name__)
-    try:
-        plan = plan_shutdown_script(dict(probe), command, parameters)
-    except GpoError as exc:
-        return {"errors": [str(exc)]}
-    plan["errors"] = []
-    return plan
+    return plan_or_errors(plan_shutdown_script, dict(probe), command, parameters)
 
 
 class FilterModule:

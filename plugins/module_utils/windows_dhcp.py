@@ -22,6 +22,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_boot import (
     boot_option_values,
 )
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, normalize_mac
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import WindowsHostError
 
 VARIABLE = "win_dhcp_boot_reservation_reservations"
 # The options this role owns on a reservation; any others (set by hand) are left alone.
@@ -40,7 +41,7 @@ SEXAGESIMAL_HINT = ("%s: %r is a number, not a MAC address: YAML reads an unquot
                     "base-60 number; quote it ('52:54:00:12:34:56')")
 
 
-class DhcpPlanError(ValueError):
+class DhcpPlanError(WindowsHostError):
     """A reservation is invalid or conflicts with the server; the message names the variable."""
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import re
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import windows_paths_equal
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import WindowsHostError, windows_paths_equal
 
 SCRIPTS_CSE_GUID = "{42B5FAAE-6536-11D2-AE5A-0000F87571E3}"
 SCRIPTS_TOOL_GUID = "{40B6664F-4972-11D1-A7CA-0000F87571E3}"
@@ -47,7 +47,7 @@ _KEY_VALUE = re.compile(r"^\s*(?P<key>[^=;\[][^=]*?)\s*=(?P<value>.*)$")
 _GUID = re.compile(r"\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}")
 
 
-class GpoError(ValueError):
+class GpoError(WindowsHostError):
     """The local policy files are in a state the role must not guess its way through."""
 
 

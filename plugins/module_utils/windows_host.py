@@ -10,9 +10,25 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError
+
 
 class WindowsHostError(ValueError):
-    """A value reported by (or asked of) a Windows host is not what the roles can work with."""
+    """A value reported by (or asked of) a Windows host is not what the roles can work with.
+
+    The base of every Windows role planner's error: plan_or_errors turns any of them into the
+    plan's `errors`, which the role fails on before touching the host."""
+
+
+def plan_or_errors(planner, *arguments) -> dict:
+    """Run a role's planner. A bad variable or probe value becomes the plan's `errors` (one
+    message naming the variable) rather than a Python traceback; an empty list means go on."""
+    try:
+        plan = planner(*arguments)
+    except (WindowsHostError, NamingError) as exc:
+        return {"errors": [str(exc)]}
+    plan["errors"] = []
+    return plan
 
 
 # Windows 10 and later all report 10.0; the long-term server releases are told apart by their build.

@@ -22,7 +22,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
     validate_port,
 )
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_dhcp import SEXAGESIMAL_HINT
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import is_windows_2003, server_release
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import WindowsHostError, is_windows_2003, server_release
 
 # Set-MSDSMGlobalDefaultLoadBalancePolicy -Policy values.
 MPIO_POLICIES = {
@@ -36,7 +36,7 @@ MPIO_FEATURE = "Multipath-IO"
 SERVICE_NAME = "MSiSCSI"
 
 
-class InitiatorError(ValueError):
+class InitiatorError(WindowsHostError):
     """The host is not in a state the role may proceed from; the message says why and what to set."""
 
 

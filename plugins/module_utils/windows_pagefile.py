@@ -18,6 +18,7 @@ import re
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, parse_size
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import (
+    WindowsHostError,
     is_windows_2003,
     supports_dedicated_dump_file,
     windows_paths_equal,
@@ -36,7 +37,7 @@ _STANDARD_PAGEFILE = re.compile(r"^(?P<drive>[A-Za-z]):\\pagefile\.sys$", re.IGN
 _DRIVE = re.compile(r"^\s*(?P<letter>[A-Za-z])(?::\\?)?\s*$")
 
 
-class PagefileError(ValueError):
+class PagefileError(WindowsHostError):
     """The pagefile cannot be placed as asked; the message names the variable and the reason."""
 
 

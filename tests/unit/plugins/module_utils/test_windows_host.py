@@ -31,3 +31,21 @@ def test_paths_compare_as_windows_compares_them():
     assert host.windows_paths_equal('"C:\\x\\"', "c:\\X")
     assert not host.windows_paths_equal("C:\\x", "D:\\x")
     assert host.expand_system_root("%windir%\\a", "C:\\WINDOWS") == "C:\\WINDOWS\\a"
+
+
+def test_plan_or_errors_turns_a_planners_input_error_into_the_plans_errors():
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_gpo import GpoError
+
+    def refusing(error):
+        def planner(*_arguments):
+            raise error
+        return planner
+
+    assert host.plan_or_errors(lambda a, b: {"sum": a + b}, 1, 2) == {"sum": 3, "errors": []}
+    assert host.plan_or_errors(refusing(GpoError("scripts.ini: numbered 1 twice"))) == {
+        "errors": ["scripts.ini: numbered 1 twice"]}
+    assert host.plan_or_errors(refusing(NamingError("iqn: bad"))) == {"errors": ["iqn: bad"]}
+    # Anything else is a defect in the planner: it must surface, not pass as a message about input.
+    with pytest.raises(ValueError, match="a bug"):
+        host.plan_or_errors(refusing(ValueError("a bug")))
