@@ -27,7 +27,7 @@ MACHINES = ("vm1", "vm2")
 
 def main():
     limit = float(os.environ.get("BENCHMARK_LIMIT", "180"))
-    if subprocess.run([sys.executable, str(REPO / "tools" / "setup.py")], cwd=REPO).returncode:
+    if subprocess.run([sys.executable, str(REPO / "tools" / "setup.py")], cwd=REPO, check=False).returncode:
         print("benchmark: setup failed, nothing measured")
         return 1
 
