@@ -37,11 +37,10 @@ description:
     may encapsulate another space); one that cannot carry the value makes the module fail without changing
     anything. Definitions are never removed.
   - The module runs where the API is reachable, usually the controller (C(delegate_to) V(localhost)).
-requirements:
-  - requests (Python library, on the host that runs the module)
 extends_documentation_fragment:
   - sanboot.iscsi.attributes
   - sanboot.iscsi.attributes.ACTIONGROUP_DHCP
+  - sanboot.iscsi.dhcp_backends
 attributes:
   check_mode:
     support: full
@@ -54,38 +53,6 @@ attributes:
   idempotent:
     support: full
 options:
-  backend:
-    description: The kind of DHCP server.
-    type: str
-    choices: [kea]
-    default: kea
-  api_url:
-    description:
-      - URL of the Kea control agent, for example V(http://127.0.0.1:8000/) or V(https://kea.example.com:8000/).
-    type: str
-    required: true
-  api_username:
-    description: User for the control agent's basic authentication.
-    type: str
-  api_password:
-    description: Password for the control agent's basic authentication. Never shown in output.
-    type: str
-  validate_certs:
-    description: Verify the control agent's TLS certificate (for V(https://) URLs). Only turn off for test servers.
-    type: bool
-    default: true
-  ca_path:
-    description: A CA certificate file (PEM) to verify the control agent's certificate with, instead of the system's.
-    type: path
-  timeout:
-    description: Seconds to wait for each answer of the control agent.
-    type: int
-    default: 30
-  service:
-    description: The Kea service behind the control agent that holds the reservations.
-    type: str
-    choices: [dhcp4]
-    default: dhcp4
   mac:
     description:
       - The hardware address of the network card that boots, in any common notation (V(52:54:00:12:34:56),
@@ -358,26 +325,13 @@ root_path:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import DhcpError, run_reservation
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_boot import CLEARTEXT_WARNING
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_kea import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, KeaBackend
-
-# The backends this module offers; a new one is added here and to the `backend` choices.
-BACKENDS = (KeaBackend,)
-
-CONNECTION_SPEC = dict(
-    backend=dict(type="str", default="kea", choices=[backend.name for backend in BACKENDS]),
-    api_url=dict(type="str", required=True),
-    api_username=dict(type="str"),
-    api_password=dict(type="str", no_log=True),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
-    timeout=dict(type="int", default=30),
-    service=dict(type="str", default="dhcp4", choices=["dhcp4"]),
-)
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_backends import BACKENDS, connection_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_kea import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 def main():
     argument_spec = dict(
-        CONNECTION_SPEC,
+        connection_argument_spec(),
         mac=dict(type="str", required=True),
         ip=dict(type="str"),
         hostname=dict(type="str"),

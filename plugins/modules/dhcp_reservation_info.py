@@ -17,44 +17,12 @@ description:
   - "First backend: C(kea), the Kea DHCPv4 server through its control agent's REST API (C(config-get); with the
     C(host_cmds) hook, C(reservation-get-all) per subnet, which also covers a hosts database)."
   - CHAP secrets (iPXE option 191) are masked in the result.
-requirements:
-  - requests (Python library, on the host that runs the module)
 extends_documentation_fragment:
   - sanboot.iscsi.attributes
   - sanboot.iscsi.attributes.ACTIONGROUP_DHCP
+  - sanboot.iscsi.dhcp_backends
   - sanboot.iscsi.attributes.INFO_MODULE
 options:
-  backend:
-    description: The kind of DHCP server.
-    type: str
-    choices: [kea]
-    default: kea
-  api_url:
-    description: URL of the Kea control agent, for example V(http://127.0.0.1:8000/).
-    type: str
-    required: true
-  api_username:
-    description: User for the control agent's basic authentication.
-    type: str
-  api_password:
-    description: Password for the control agent's basic authentication. Never shown in output.
-    type: str
-  validate_certs:
-    description: Verify the control agent's TLS certificate (for V(https://) URLs).
-    type: bool
-    default: true
-  ca_path:
-    description: A CA certificate file (PEM) to verify the control agent's certificate with.
-    type: path
-  timeout:
-    description: Seconds to wait for each answer of the control agent.
-    type: int
-    default: 30
-  service:
-    description: The Kea service behind the control agent.
-    type: str
-    choices: [dhcp4]
-    default: dhcp4
   mac:
     description: Only reservations of this hardware address (any common notation).
     type: str
@@ -109,22 +77,14 @@ reservations:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import DhcpError, run_reservation_info
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_kea import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, KeaBackend
-
-BACKENDS = (KeaBackend,)
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_backends import BACKENDS, connection_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_kea import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            backend=dict(type="str", default="kea", choices=[backend.name for backend in BACKENDS]),
-            api_url=dict(type="str", required=True),
-            api_username=dict(type="str"),
-            api_password=dict(type="str", no_log=True),
-            validate_certs=dict(type="bool", default=True),
-            ca_path=dict(type="path"),
-            timeout=dict(type="int", default=30),
-            service=dict(type="str", default="dhcp4", choices=["dhcp4"]),
+            connection_argument_spec(),
             mac=dict(type="str"),
             ip=dict(type="str"),
             subnet=dict(type="str"),
