@@ -35,6 +35,31 @@ class LabError(RuntimeError):
     pass
 
 
+# Public vendor data (DMTF Redfish mockups and schemas, Pure FlashArray's OpenAPI spec) that test
+# doubles serve and validate against. It is kept beside the checkout, not in it (../shared/reference,
+# see its SOURCES.md); SANBOOT_REFERENCE_DIR points elsewhere, for a checkout that lives elsewhere.
+REFERENCE_ENV = "SANBOOT_REFERENCE_DIR"
+
+
+def reference_dir() -> Path:
+    """The directory holding the public reference data, or LabError saying how to provide it."""
+    candidates = [Path(os.environ[REFERENCE_ENV])] if os.environ.get(REFERENCE_ENV) else []
+    candidates += [parent / "shared" / "reference" for parent in REPO.parents]
+    for candidate in candidates:
+        if (candidate / "SOURCES.md").is_file():
+            return candidate
+    raise LabError("the public reference data (shared/reference, with SOURCES.md) is not beside this checkout: set %s "
+                   "to its directory; looked in %s" % (REFERENCE_ENV, ", ".join(str(c) for c in candidates)))
+
+
+def reference_file(*parts: str) -> Path:
+    """A file or directory of the reference data, e.g. reference_file("redfish", "schemas")."""
+    path = reference_dir().joinpath(*parts)
+    if not path.exists():
+        raise LabError("reference data %s is missing from %s" % ("/".join(parts), reference_dir()))
+    return path
+
+
 def run(command, check=True, timeout=60, netns=None, env=None, input_text=None):
     """Run a command (list or string), optionally inside a network namespace. Returns CompletedProcess."""
     argv = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
