@@ -15,6 +15,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import (
     MASK_CHANGED,
     DhcpError,
     build_request,
+    find_conflicts,
     make_option,
     make_reservation,
     masked_diff,
@@ -170,6 +171,21 @@ def test_conflicts_need_replace(held, message):
     assert message in str(info.value)
     replaced = plan_change(build_request(params(replace=True)), reservation(), [held])
     assert replaced.changed and replaced.remove == [held] and replaced.before == [held]
+
+
+def test_find_conflicts_is_the_one_rule_and_keeps_the_servers_order():
+    same = reservation()
+    moved = reservation(ip="10.77.0.61")
+    taken = reservation(mac="52:54:00:00:00:10")
+    unrelated = reservation(mac="52:54:00:00:00:11", ip="10.77.0.11")
+    found_same, conflicts = find_conflicts([taken, unrelated, same, moved], MAC, "10.77.0.60")
+    assert found_same is same
+    assert conflicts == [("ip", taken), ("mac", moved)]
+    # Windows DHCP reports MACs in its own spelling: the caller says how two MACs compare.
+    dashed = dict(reservation(), mac="52-54-00-12-34-56")
+    assert find_conflicts([dashed], MAC, "10.77.0.60")[0] is None
+    assert find_conflicts([dashed], MAC, "10.77.0.60",
+                          same_mac=lambda a, b: a.replace("-", ":") == b.replace("-", ":"))[0] is dashed
 
 
 def test_replace_with_nothing_to_take_over_changes_nothing():
