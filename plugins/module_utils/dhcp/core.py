@@ -38,7 +38,6 @@ import ipaddress
 import os
 import stat
 import tempfile
-import time
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options import (
     OPTION_HOSTNAME,
@@ -50,13 +49,11 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options im
     normalize_iscsi,
     option_values,
 )
+from ansible_collections.sanboot.iscsi.plugins.module_utils import locking
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, normalize_mac, validate_hostname
 
-try:
-    import fcntl
-    HAS_FCNTL = True
-except ImportError:  # not on Windows controllers; the lock is then skipped (see writer_lock)
-    HAS_FCNTL = False
+# Not on Windows controllers; the lock is then skipped (see writer_lock).
+HAS_FCNTL = locking.HAS_FCNTL
 
 SPACE_DHCP4 = "dhcp4"
 MASK = "********"
@@ -469,27 +466,16 @@ class writer_lock:
         if not HAS_FCNTL:
             return self
         self._private_directory()
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        self._fd = os.open(self.path, flags, 0o600)
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-            if time.monotonic() > deadline:
-                os.close(self._fd)
-                self._fd = None
-                raise DhcpError("another writer of %s on this host held the lock %s for more than %d s; nothing changed"
-                                % (self.key, self.path, self.wait))
-            time.sleep(0.05)
+        try:
+            self._fd = locking.acquire(self.path, self.wait, "dhcp_reservation, writer of %s" % self.key)
+        except locking.LockTimeout as exc:
+            raise DhcpError("another writer of %s on this host held the lock %s for more than %d s (%s); nothing "
+                            "changed" % (self.key, self.path, self.wait, exc)) from None
+        return self
 
     def __exit__(self, *exc_info):
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            locking.release(self._fd)
             self._fd = None
         return False
 

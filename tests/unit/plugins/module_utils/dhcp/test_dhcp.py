@@ -241,6 +241,9 @@ def test_lock_directory_is_private_and_the_lock_excludes_a_second_writer(tmp_pat
             with writer_lock("kea http://127.0.0.1:8000 dhcp4", wait=0.2, directory=str(directory)):
                 pass
         assert "held the lock" in str(info.value) and "nothing changed" in str(info.value)
+        # ... and names the holder (issue 11: as the SAN lock does).
+        assert "(pid %d (dhcp_reservation, writer of kea http://127.0.0.1:8000 dhcp4) since " % os.getpid() \
+            in str(info.value)
         with writer_lock("kea http://127.0.0.1:8001 dhcp4", wait=0.2, directory=str(directory)):
             pass  # another server: another lock
     with writer_lock("kea http://127.0.0.1:8000 dhcp4", wait=0.2, directory=str(directory)):
