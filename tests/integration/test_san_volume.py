@@ -351,8 +351,8 @@ BAD_INPUT = [
     ({"allowed_addresses": ["10.0.0.5/24"]}, "allowed_addresses: address '10.0.0.5/24' has host bits set"),
     ({"name": "bad name"}, "name: 'bad name' is not a volume name"),
     # tgtd would cut the account name at the comma and take the rest for a garbage secret.
-    ({"chap": {"username": "new,vol", "secret": SECRET}}, "chap.username 'new,vol' may contain only letters, digits "
-                                                         "and _ . : @ + = % / ^ - (no comma: tgtd splits"),
+    ({"chap": {"username": "new,vol", "secret": SECRET}},
+     "chap.username 'new,vol' may contain only letters, digits and _ . : @ + = % / ^ - (no comma: tgtd splits"),
     ({"chap": CHAP, "remove_chap": True}, "parameters are mutually exclusive: chap|remove_chap"),
     ({"mutual_chap": MUTUAL, "chap": None}, "missing parameter(s) required by 'mutual_chap': chap"),
     ({"target_iqn": target("newvol"), "target_prefix": PREFIX}, "parameters are mutually exclusive: "

@@ -206,8 +206,8 @@ def check_backend_credential_rules(backend, option, credential):
         raise SanInputError("%s.username '%s' may contain only %s on the %s backend" % (
             option, credential.username, backend.CHAP_USERNAME_RULE, backend.name))
     if not backend.CHAP_SECRET_PATTERN.match(credential.secret):
-        raise SanInputError("%s.secret may contain only %s on the %s backend" % (option, backend.CHAP_SECRET_RULE,
-                                                                                  backend.name))
+        raise SanInputError("%s.secret may contain only %s on the %s backend"
+                            % (option, backend.CHAP_SECRET_RULE, backend.name))
 
 
 def desired_from_params(params, backend) -> Desired:

@@ -146,8 +146,8 @@ class KeaSimulator:
     def subnet(self, subnet_id=1):
         return next(s for s in self.config["Dhcp4"]["subnet4"] if s["id"] == subnet_id)
 
-    GONE = (1, "unable to forward command to the dhcp4 service: No such file or directory. The server is likely to "
-                "be offline")
+    GONE = (1, "unable to forward command to the dhcp4 service: No such file or directory. The server is likely to be "
+               "offline")
 
     def answer(self, request):
         answer = self._answer(request)
