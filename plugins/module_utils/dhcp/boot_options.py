@@ -54,7 +54,7 @@ def lun_warning(lun):
                        "no LUN at all (the field is not a decimal number)")
     return ("iscsi.lun %d goes into the root path (option 17) as '%s', in hexadecimal as RFC 4173 says and iPXE reads it; "
             "dracut and OpenStack Ironic read that field as decimal and would find %s. Boot LUNs 0 to 9 read the same "
-            "everywhere: prefer one of them (LUNs 0 to 9) when such clients boot from this reservation"
+            "everywhere: prefer one of them when such clients boot from this reservation"
             % (lun, hexadecimal, decimal_reading))
 
 
