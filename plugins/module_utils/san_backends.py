@@ -59,3 +59,23 @@ def info_argument_spec() -> dict:
     }
     spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
     return spec
+
+
+def image_argument_spec() -> dict:
+    """san_image: the image, the LUN (root_path, or portal + target_iqn + lun), the login, and where the
+    backend keeps the image record (backend and its connection options)."""
+    spec = {
+        "image": {"type": "path", "required": True},
+        "image_format": {"type": "str"},
+        "root_path": {"type": "str"},
+        "portal": {"type": "str"},
+        "target_iqn": {"type": "str"},
+        "lun": {"type": "int"},
+        "initiator_iqn": {"type": "str", "required": True},
+        "chap": dict(_CREDENTIAL),
+        "mutual_chap": dict(_CREDENTIAL),
+        "force": {"type": "bool", "default": False},
+        "backend": {"type": "str", "default": "tgt"},
+    }
+    spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
+    return spec

@@ -61,6 +61,9 @@ DEFAULT_STORAGE_DIR = "/srv/iscsi"
 CONFIG_PREFIX = "sanboot-"
 CONFIG_SUFFIX = ".conf"
 CONFIG_MARKER = "# sanboot.iscsi volume:"
+# What san_image wrote onto the volume (digest, format, size_bytes, state): one line, kept by every rewrite.
+IMAGE_MARKER = "# sanboot.iscsi image:"
+IMAGE_FIELDS = ("digest", "format", "size_bytes", "state")
 CONFIG_FORMAT = 1
 # Matches no address (tgt parses address rules with getaddrinfo(AI_NUMERICHOST)); see the module docstring.
 NO_ADDRESS = "NONE"
@@ -281,6 +284,9 @@ def render_config(record) -> str:
         "        lun %d" % record["lun"],
         "    </backing-store>",
     ]
+    if record.get("image"):
+        lines.insert(3, "%s %s" % (IMAGE_MARKER, " ".join("%s=%s" % (field, record["image"][field])
+                                                           for field in IMAGE_FIELDS)))
     if not record["allowed_addresses"]:
         lines.append("    # NONE matches no address: without an initiator-address, tgt-admin would admit every address.")
     for rule in acl_rules([], record["allowed_addresses"]):
@@ -307,6 +313,10 @@ def parse_config(text) -> dict:
             record["name"] = fields.get("name")
             record["size_bytes"] = int(fields.get("size_bytes", "0")) or None
             marker = True
+            continue
+        if body.startswith(IMAGE_MARKER):
+            fields = dict(part.split("=", 1) for part in body[len(IMAGE_MARKER):].split() if "=" in part)
+            record["image"] = {field: fields.get(field) for field in IMAGE_FIELDS}
             continue
         if not body or body.startswith("#"):
             continue
@@ -857,7 +867,9 @@ class TgtBackend(SanBackend):
         return render_config({"name": desired.name, "size_bytes": size, "target_iqn": desired.target_iqn,
                               "lun": desired.lun, "path": desired.path, "initiators": desired.initiators,
                               "allowed_addresses": desired.allowed_addresses, "chap": desired.chap,
-                              "mutual_chap": desired.mutual_chap})
+                              "mutual_chap": desired.mutual_chap,
+                              # san_image's record survives san_volume's rewrites.
+                              "image": (self.read_records().get(desired.name) or {}).get("image")})
 
     def _current_record_text(self, name):
         path = self.config_path(name)
@@ -882,6 +894,16 @@ class TgtBackend(SanBackend):
         if text != self._current_record_text(desired.name):
             write_private_file(self.config_path(desired.name), text)
         self._created_tids, self._created_accounts, self._created_files = [], [], []
+
+    def image_record(self, volume):
+        return (self.read_records().get(volume.name) or {}).get("image")
+
+    def record_image(self, volume, record):
+        current = self.read_records().get(volume.name)
+        if current is None:
+            raise SanError("volume '%s' has no config file in %s to record its image in" % (volume.name, self.config_dir))
+        current["image"] = {field: record[field] for field in IMAGE_FIELDS} if record else None
+        write_private_file(self.config_path(volume.name), render_config(current))
 
     def uncommit(self, name):
         try:
