@@ -149,7 +149,10 @@ def request_from_params(params) -> ImageRequest:
         raise SanInputError("initiator_iqn: required: the initiator name the volume admits (its ACL)")
     initiator = _naming("initiator_iqn", normalize_iscsi_name, initiator)
     chap, mutual_chap = params.get("chap"), params.get("mutual_chap")
-    _naming("chap", validate_chap_pair, chap, mutual_chap)
+    try:
+        validate_chap_pair(chap, mutual_chap)  # its messages name chap or mutual_chap themselves
+    except NamingError as exc:
+        raise SanInputError(str(exc)) from None
     return ImageRequest(image, image_format, lun, initiator, dict(chap) if chap else None,
                         dict(mutual_chap) if mutual_chap else None, bool(params.get("force")))
 
