@@ -218,9 +218,10 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san import SanError
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san_backends import BACKENDS, image_argument_spec
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san_image import run_image
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.argspec import image_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import SanError
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.image import run_image
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS
 
 
 def main():
