@@ -359,6 +359,9 @@ def build(cache: Path = CACHE, progress=None) -> OsImage:
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
             shutil.rmtree(directory, ignore_errors=True)
             staging.rename(directory)
+            for stale in cache.iterdir():  # images of older inputs (the .debs stay: they are the inputs)
+                if stale.is_dir() and stale.name != key and (stale / "manifest.json").exists():
+                    shutil.rmtree(stale, ignore_errors=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         say("OS image built in %.1f s: kernel %s, initramfs %d KiB" % (manifest["build_seconds"], release,
