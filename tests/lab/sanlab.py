@@ -49,7 +49,6 @@ BRIDGE = "br-boot"
 ISCSI_PORT = 3260
 TARGET_PREFIX = "iqn.2026-11.lab.sanboot.san"
 INITIATOR_PREFIX = "iqn.2026-11.lab.sanboot"
-GOLDEN_IMAGE = "golden.img"
 VOLUME_SIZE = "64M"
 # The golden volume holds labkit.osimage's OS, written through iSCSI by san_image from a host on the
 # boot network with its own initiator name; each machine's volume is a reflink clone of it.
@@ -402,7 +401,8 @@ def command_up(directory: Path, vms: int) -> int:
     log = open(directory / "supervisor.log", "w")
     subprocess.Popen([sys.executable, __file__, "_serve", "--dir", str(directory), "--vms", str(vms)],
                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 120
+    # The first `up` also builds the OS image (downloads included): allow for it.
+    deadline = time.monotonic() + 300
     shown = 0
     while time.monotonic() < deadline:
         lines = (directory / "supervisor.log").read_text().splitlines()
@@ -417,7 +417,7 @@ def command_up(directory: Path, vms: int) -> int:
             print("lab failed to come up: %s" % state.get("error", "see %s" % (directory / "supervisor.log")))
             return 1
         time.sleep(0.2)
-    print("lab did not come up within 120 s; see %s" % (directory / "supervisor.log"))
+    print("lab did not come up within 300 s; see %s" % (directory / "supervisor.log"))
     command_down(directory)
     return 1
 
