@@ -49,7 +49,7 @@ def wait_for_os(serial_log: Path, name: str, timeout: float = BOOT_TIMEOUT, vm=N
             return "failed", "os", report["failed"]
         for pattern in boot.IPXE_FAILURES:
             match = pattern.search(text)
-            if match:
+            if match and match.end() < len(text):  # the whole line, not the part written so far
                 return "failed", "firmware", match.group(0).strip()
         if vm is not None and not vm.alive():
             return "exited", "os" if report["started"] else "firmware", text[-500:]

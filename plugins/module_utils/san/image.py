@@ -439,6 +439,10 @@ def run_image(backends, params, run_command, warn, check_mode, qemu=None):
             warn("mutual_chap: qemu-img (QEMU's iscsi driver) cannot check the target's credentials, so the image is "
                  "written after one-way CHAP only; the volume keeps mutual CHAP for its servers")
         lun_size = qemu.lun_size(request)
+        if not check_mode:
+            # Held until close: the record read here is the one the write replaces. Other SAN module
+            # runs against the same target wait while the image is written.
+            backend.lock()
         record = valid_record(backend.image_record(volume))
         head_size = min(HEAD_BYTES, lun_size // HEAD_BLOCK * HEAD_BLOCK)
         needs_look = not (record is not None and record["digest"] == image["digest"] and record["state"] == "written")
@@ -456,7 +460,6 @@ def run_image(backends, params, run_command, warn, check_mode, qemu=None):
         if check_mode:
             result["msg"] = "would " + action
             return result
-        backend.lock()
         new_record = {"digest": image["digest"], "format": image["format"], "size_bytes": image["virtual_size"]}
         # Recorded as "writing" first: a run that dies half-way leaves a record that lets the next run
         # finish the job without force, and never a LUN that claims to hold an image it does not.
