@@ -42,8 +42,8 @@ def report(output: str) -> list:
 
 def written_files(volume_file) -> list:
     """The files the OS wrote in its /var/lib/sanboot, read from the volume's backing file (debugfs)."""
-    listing = labkit.run(["debugfs", "-R", "ls %s" % osimage.WRITTEN_DIR, "%s?offset=%d" % (volume_file,
-                                                                                           osimage.PARTITION_START)])
+    device = "%s?offset=%d" % (volume_file, osimage.PARTITION_START)
+    listing = labkit.run(["debugfs", "-R", "ls %s" % osimage.WRITTEN_DIR, device])
     return sorted(name for name in listing.stdout.split() if name.startswith("written-by-"))
 
 
@@ -74,8 +74,8 @@ def test_site_provisions_and_machines_boot_from_their_luns_and_faults_are_caught
     show = lab.show_targets()
     for vm in lab.vms:
         result = results[vm.name]
-        assert result["outcome"] == "booted", "%s: %s %s\n%s" % (vm.name, result["stage"], result["detail"],
-                                                                  result["serial"][-3000:])
+        assert result["outcome"] == "booted", "%s: %s %s\n%s" % (
+            vm.name, result["stage"], result["detail"], result["serial"][-3000:])
         os_report = result["report"]
         ibft = os_report["ibft"]
         assert ibft["initiator/initiator-name"] == lab.reservation_option(vm, 203, "iscsi-initiator-iqn") == vm.initiator_iqn

@@ -480,10 +480,11 @@ def describe_boot(lab: SanLab, vm: LabVm, result: dict) -> str:
     """What a reader needs to see of one machine's boot: lease, root path, the identity the OS found in
     the iBFT against DHCP option 203 and the SAN's ACL, and the serial output (iPXE, then the OS)."""
     lease = lab.lease(vm)
-    lines = ["%s: %s" % (vm.name, "BOOTED from its SAN LUN in %.1f s" % result.get("seconds", 0)
-                         if result["outcome"] == "booted"
-                         else "did NOT boot (%s at the %s stage) %s" % (result["outcome"], result.get("stage"),
-                                                                       result["detail"]))]
+    if result["outcome"] == "booted":
+        headline = "BOOTED from its SAN LUN in %.1f s" % result.get("seconds", 0)
+    else:
+        headline = "did NOT boot (%s at the %s stage) %s" % (result["outcome"], result.get("stage"), result["detail"])
+    lines = ["%s: %s" % (vm.name, headline)]
     lines.append("  DHCP lease     %s for %s%s" % (lease.get("ip-address", "none"), lease.get("hw-address", vm.mac),
                                                    " (host name %s)" % lease["hostname"] if lease.get("hostname") else ""))
     lines.append("  root path      %s" % lab.reservation_root_path(vm))

@@ -242,7 +242,7 @@ def _initramfs(workdir: Path, userland: Path, release: str, modules_root: Path, 
     shutil.copy2(userland / "bin" / "busybox", root / "bin" / "busybox")
     shutil.copy2(userland / "sbin" / "iscsistart", root / "sbin" / "iscsistart")
     shutil.copy2(userland / "lib64" / "ld-linux-x86-64.so.2", root / "lib64" / "ld-linux-x86-64.so.2")
-    libraries = [path for path in (userland / "lib" / "x86_64-linux-gnu", userland / "usr" / "lib" / "x86_64-linux-gnu")]
+    libraries = (userland / "lib" / "x86_64-linux-gnu", userland / "usr" / "lib" / "x86_64-linux-gnu")
     for library in LIBRARIES:
         source = next((directory / library for directory in libraries if (directory / library).exists()), None)
         if source is None:
@@ -364,8 +364,8 @@ def build(cache: Path = CACHE, progress=None) -> OsImage:
                     shutil.rmtree(stale, ignore_errors=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        say("OS image built in %.1f s: kernel %s, initramfs %d KiB" % (manifest["build_seconds"], release,
-                                                                        manifest["initrd_bytes"] // 1024))
+        say("OS image built in %.1f s: kernel %s, initramfs %d KiB"
+            % (manifest["build_seconds"], release, manifest["initrd_bytes"] // 1024))
         return OsImage(directory, manifest)
 
 

@@ -190,8 +190,8 @@ def describe_content(head: bytes):
         partitions = ["type 0x%02x%s" % (entry[4], ", bootable" if entry[0] == 0x80 else "")
                       for entry in entries if entry[4] != 0]
         if partitions:
-            return "an MBR partition table (%d partition%s: %s)" % (len(partitions), "" if len(partitions) == 1 else "s",
-                                                                      "; ".join(partitions))
+            plural = "" if len(partitions) == 1 else "s"
+            return "an MBR partition table (%d partition%s: %s)" % (len(partitions), plural, "; ".join(partitions))
         return "a boot sector (MBR signature, no partitions)"
     if any(head):
         first = next(index for index, byte in enumerate(head) if byte)
@@ -454,8 +454,9 @@ def run_image(backends, params, run_command, warn, check_mode, qemu=None):
         if not decision.write:
             result["msg"] = decision.reason
             return result
-        action = "write %s (%s, %s, %s) onto %s: %s" % (request.image, image["format"], format_size(image["virtual_size"]),
-                                                      image["digest"], request.lun.describe(), decision.reason)
+        action = "write %s (%s, %s, %s) onto %s: %s" % (
+            request.image, image["format"], format_size(image["virtual_size"]), image["digest"], request.lun.describe(),
+            decision.reason)
         result["actions"].append(action)
         if check_mode:
             result["msg"] = "would " + action

@@ -62,8 +62,8 @@ def render_config(record) -> str:
         "    </backing-store>",
     ]
     if record.get("image"):
-        lines.insert(3, "%s %s" % (IMAGE_MARKER, " ".join("%s=%s" % (field, record["image"][field])
-                                                           for field in IMAGE_FIELDS)))
+        fields = " ".join("%s=%s" % (field, record["image"][field]) for field in IMAGE_FIELDS)
+        lines.insert(3, "%s %s" % (IMAGE_MARKER, fields))
     if not record["allowed_addresses"]:
         lines.append("    # NONE matches no address: without an initiator-address, tgt-admin would admit every address.")
     for rule in acl_rules([], record["allowed_addresses"]):
