@@ -150,36 +150,32 @@ def test_writes_through_iscsi_with_chap_once_and_refuses_what_would_destroy_data
     assert again[1]["changed"] is False and again[2]["changed"] is False
     assert image_line(lab) is not None
 
-    # Another image is refused while the LUN holds this one, naming both; force overwrites it.
+    # Another image is refused while the LUN holds this one, naming both; an image larger than the
+    # LUN is refused even with force; nothing is written. Then force overwrites.
     other = disk_image(workdir / "image-b.raw", 8 * MIB, b"sanboot-image-b ", partition_type=0x07)
-    refused = lab.play(image_task(lab, other, ignore_errors=True))
+    big = workdir / "big.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(big), "32M"], check=True)
+    refused = lab.play(image_task(lab, other, ignore_errors=True), image_task(lab, big, force=True, ignore_errors=True))
     message = refused[0]["msg"]
     assert refused[0].get("failed") and message.startswith("force: ")
     assert sha256(image) in message and "an MBR partition table (1 partition: type 0x83, bootable)" in message
+    assert refused[1].get("failed") and "larger than LUN 1" in refused[1]["msg"], refused[1]
     assert read_lun(lab, workdir, 16 * MIB) == raw.read_bytes()
     forced = lab.play(image_task(lab, other, force=True, image_format="raw"))
     assert forced.returncode == 0 and forced[0]["changed"] and forced[0]["format"] == "raw"
     assert read_lun(lab, workdir, 8 * MIB) == other.read_bytes()
 
-    # Larger than the LUN: refused even with force, nothing written.
-    big = workdir / "big.qcow2"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(big), "32M"], check=True)
-    oversize = lab.play(image_task(lab, big, force=True, ignore_errors=True))
-    assert oversize[0].get("failed") and "larger than LUN 1" in oversize[0]["msg"], oversize[0]
-    assert read_lun(lab, workdir, 8 * MIB) == other.read_bytes()
-
     # A write that died half-way (recorded "writing") is finished by the next run without force.
+    # A wrong CHAP secret: a clear failure without the secret.
     config = lab.config_file("golden")
     config.write_text(config.read_text().replace("state=written", "state=writing"))
-    resumed = lab.play(image_task(lab, other, image_format="raw"))
+    resumed = lab.play(image_task(lab, other, image_format="raw"),
+                       image_task(lab, other, chap={"username": "golden-in", "secret": "NotTheSecret1"},
+                                  ignore_errors=True))
     assert resumed[0]["changed"] is True and "did not finish" in resumed[0]["msg"]
     assert image_line(lab).endswith("state=written")
-
-    # A wrong CHAP secret: a clear failure without the secret.
-    wrong = lab.play(image_task(lab, other, chap={"username": "golden-in", "secret": "NotTheSecret1"},
-                                ignore_errors=True))
-    assert wrong[0].get("failed") and "refused the CHAP credentials" in wrong[0]["msg"], wrong[0]["msg"]
-    assert "NotTheSecret1" not in wrong.stdout
+    assert resumed[1].get("failed") and "refused the CHAP credentials" in resumed[1]["msg"], resumed[1]["msg"]
+    assert "NotTheSecret1" not in resumed.stdout
 
 
 def test_a_lun_with_a_file_system_and_no_record_is_refused_and_bad_input_changes_nothing(lab, workdir):
