@@ -6,7 +6,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The argument specs of san_volume and san_volume_info: the common options, those each
+"""The argument specs of san_volume, san_volume_info and san_image: the common options, those each
 registered backend adds (its CONNECTION_OPTIONS and VOLUME_OPTIONS), and the rules between options
 (declared once in san.core, which checks them again for callers that are not modules).
 
@@ -77,6 +77,26 @@ def volume_module_kwargs() -> dict:
 
 def info_module_kwargs() -> dict:
     return {"argument_spec": info_argument_spec(), "supports_check_mode": True}
+
+
+def image_argument_spec() -> dict:
+    """san_image: the image, the LUN (root_path, or portal + target_iqn + lun), the login, and where the
+    backend keeps the image record (backend and its connection options)."""
+    spec = {
+        "image": {"type": "path", "required": True},
+        "image_format": {"type": "str"},
+        "root_path": {"type": "str"},
+        "portal": {"type": "str"},
+        "target_iqn": {"type": "str"},
+        "lun": {"type": "int"},
+        "initiator_iqn": {"type": "str", "required": True},
+        "chap": dict(_CREDENTIAL),
+        "mutual_chap": dict(_CREDENTIAL),
+        "force": {"type": "bool", "default": False},
+        "backend": _backend_option(),
+    }
+    spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
+    return spec
 
 
 def backend_argument_spec(backends, kinds=("CONNECTION_OPTIONS", "VOLUME_OPTIONS")) -> dict:

@@ -73,6 +73,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.con
     CONFIG_PREFIX,
     CONFIG_SUFFIX,
     DEFAULT_CONFIG_DIR,
+    IMAGE_FIELDS,
     NO_ADDRESS,
     SAFE_PATH,
     SAFE_PATH_RULE,
@@ -166,10 +167,16 @@ class TgtBackend(SanBackend):
         if not os.path.exists(CONTROL_SOCKET % self.control_port):
             return  # no tgtd on this control port: tgtadm will say so clearly
         try:
-            self._lock_fd = locking.acquire(path, self.lock_wait, "san_volume, volume '%s'" % self.params.get("name"))
+            self._lock_fd = locking.acquire(path, self.lock_wait, self._lock_purpose())
         except locking.LockTimeout as exc:
             raise SanError("another run has held the lock of the tgtd on control port %d (%s) for %d s: %s; nothing was "
                            "changed, run again when it is done" % (self.control_port, path, self.lock_wait, exc)) from None
+
+    def _lock_purpose(self):
+        """What this run does, for the message of a run that waits for it."""
+        if self.params.get("image"):
+            return "san_image, %s" % (self.params.get("root_path") or self.params.get("target_iqn") or "a volume")
+        return "san_volume, volume '%s'" % self.params.get("name")
 
     def tgtadm(self, *arguments, **kwargs):
         """Run tgtadm; return its output. Raises SanError with tgtadm's message (it never carries a secret)."""
@@ -525,7 +532,9 @@ class TgtBackend(SanBackend):
         return render_config({"name": desired.name, "size_bytes": size, "target_iqn": desired.target_iqn,
                               "lun": desired.lun, "path": desired.path, "initiators": desired.initiators,
                               "allowed_addresses": desired.allowed_addresses, "chap": desired.chap,
-                              "mutual_chap": desired.mutual_chap})
+                              "mutual_chap": desired.mutual_chap,
+                              # san_image's record survives san_volume's rewrites.
+                              "image": (self.read_records().get(desired.name) or {}).get("image")})
 
     def _current_record_text(self, name):
         path = self.config_path(name)
@@ -567,6 +576,16 @@ class TgtBackend(SanBackend):
 
     def commit(self, desired):
         self._journal = []
+
+    def image_record(self, volume):
+        return (self.read_records().get(volume.name) or {}).get("image")
+
+    def record_image(self, volume, record):
+        current = self.read_records().get(volume.name)
+        if current is None:
+            raise SanError("volume '%s' has no config file in %s to record its image in" % (volume.name, self.config_dir))
+        current["image"] = {field: record[field] for field in IMAGE_FIELDS} if record else None
+        write_private_file(self.config_path(volume.name), render_config(current))
 
     def uncommit(self, name):
         try:

@@ -434,7 +434,8 @@ def test_the_default_backend_is_written_once():
     assert documented["default"] == registry.DEFAULT_BACKEND
     assert documented["choices"] == sorted(registry.BACKENDS)
     root = pathlib.Path(__file__).resolve().parents[5]
-    assert "'%s'" % registry.DEFAULT_BACKEND not in (root / "roles/san_boot_volume/defaults/main.yml").read_text()
+    for role in ("san_boot_volume", "san_golden_image"):
+        assert "'%s'" % registry.DEFAULT_BACKEND not in (root / "roles" / role / "defaults/main.yml").read_text(), role
     with pytest.raises(SanInputError, match="^backend is required: one of memory"):
         san.make_backend({"memory": MemoryBackend}, {"name": "x"}, None, None)
 
