@@ -258,23 +258,23 @@ EXAMPLES = r"""
   delegate_to: san01.example.com
   become: true
 
-- name: Stop using CHAP on a lab volume (explicitly; leaving chap out would keep it)
+- name: Drop only the mutual CHAP of a volume; its one-way CHAP, left out here, stays as it is
   sanboot.iscsi.san_volume:
-    name: lab01
+    name: winboot01
     target_prefix: iqn.2026-11.com.example.san
     initiators:
-      - iqn.1991-05.com.microsoft:lab01.example.com
-    remove_chap: true
+      - iqn.1991-05.com.microsoft:winboot01.example.com
+    remove_mutual_chap: true
   delegate_to: san01.example.com
   become: true
 
-- name: Drop only the mutual CHAP of a volume, keeping its one-way CHAP as it is
+- name: Stop using CHAP on a volume (explicitly; leaving chap out would keep it)
   sanboot.iscsi.san_volume:
-    name: winboot02
+    name: winboot01
     target_prefix: iqn.2026-11.com.example.san
     initiators:
-      - iqn.1991-05.com.microsoft:winboot02.example.com
-    remove_mutual_chap: true
+      - iqn.1991-05.com.microsoft:winboot01.example.com
+    remove_chap: true
   delegate_to: san01.example.com
   become: true
 
