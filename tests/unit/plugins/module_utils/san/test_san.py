@@ -415,8 +415,13 @@ def test_the_modules_declare_the_same_option_rules():
     kwargs = argspec.volume_module_kwargs()
     assert sorted(map(sorted, kwargs["mutually_exclusive"])) == [["chap", "remove_chap"],
                                                                  ["mutual_chap", "remove_mutual_chap"],
+                                                                 ["name", "volumes"],
                                                                  ["target_iqn", "target_prefix"]]
+    assert kwargs["required_one_of"] == [["name", "volumes"]]
     assert kwargs["required_by"] == {"mutual_chap": ["chap"]}
+    # An entry of volumes declares the same rules among its own options.
+    assert sorted(map(sorted, kwargs["argument_spec"]["volumes"]["mutually_exclusive"])) == [
+        ["chap", "remove_chap"], ["mutual_chap", "remove_mutual_chap"], ["target_iqn", "target_prefix"]]
     for spec in (kwargs["argument_spec"], argspec.info_module_kwargs()["argument_spec"]):
         assert spec["backend"]["choices"] == sorted(registry.BACKENDS)
         assert spec["backend"]["default"] == registry.DEFAULT_BACKEND
