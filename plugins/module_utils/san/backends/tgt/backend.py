@@ -9,7 +9,8 @@
 """The tgt backend of san_volume: the Linux SCSI target framework (tgtd), on the storage host.
 
 One volume is one target with one data LUN backed by a file. Every change is applied live with
-tgtadm and persisted as one config file per volume in tgt-admin syntax (config_dir, default
+tgtadm's requests, sent over tgtd's control socket (control.py: the bytes tgtadm sends, without a
+process per request), and persisted as one config file per volume in tgt-admin syntax (config_dir, default
 /etc/tgt/conf.d, which Debian's /etc/tgt/targets.conf includes), so that tgtd's usual start
 (`tgt-admin -e`) brings every volume back.
 
@@ -55,7 +56,6 @@ which walks back through the same states, each of which kept the old or the new 
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils import locking
@@ -105,7 +105,6 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import (
 
 DEFAULT_STORAGE_DIR = "/srv/iscsi"
 LOCK_FILE = "/var/run/tgtd/sanboot-iscsi.%d.lock"
-SEARCH_PATH = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 # Accounts this backend creates for a moment while a target's first incoming account changes.
 TEMP_ACCOUNT_PREFIX = "sanboot-rotate-"
 
@@ -121,14 +120,6 @@ VOLUME_OPTIONS = {
 
 
 # --- the backend --------------------------------------------------------------------------------
-
-def find_program(name):
-    found = shutil.which(name) or shutil.which(name, path=os.pathsep.join(SEARCH_PATH))
-    if not found:
-        raise SanError("%s is not installed on this host (it comes with the tgt package); san_volume runs on the storage "
-                       "host: delegate_to it" % name)
-    return found
-
 
 class TgtBackend(SanBackend):
     name = "tgt"
@@ -146,7 +137,6 @@ class TgtBackend(SanBackend):
         self.config_dir = params.get("config_dir") or DEFAULT_CONFIG_DIR
         self.storage_dir = params.get("storage_dir") or DEFAULT_STORAGE_DIR
         self.control = TgtControl(self.control_port)
-        self._tgtadm_path = None
         self._lock_fd = None
         # What this run read, kept while it holds the lock (nobody else changes the target then):
         # one target listing, one account listing and one reading of the config files serve every
@@ -192,18 +182,15 @@ class TgtBackend(SanBackend):
         return "san_volume, volume '%s'" % self.params.get("name")
 
     def tgtadm(self, *arguments, **kwargs):
-        """Run tgtadm; return its output. Raises SanError with tgtadm's message (it never carries a secret)."""
-        if self._tgtadm_path is None:
-            self._tgtadm_path = find_program("tgtadm")
-        argv = [self._tgtadm_path, "-C", str(self.control_port), "--lld", "iscsi"] + [str(part) for part in arguments]
-        rc, out, err = self.run_command(argv)
-        if rc != 0 and not kwargs.get("allow_fail"):
-            message = (err or out).strip().replace("tgtadm: ", "")
-            if rc == 107 or "not connected" in message or "can't connect" in message:
-                raise SanError("tgtd is not running, or not on control port %d (tgt_control_port): %s"
-                               % (self.control_port, message))
-            raise SanError("tgtadm %s failed (exit %d): %s" % (" ".join(str(part) for part in arguments[:4]), rc, message))
-        return out if rc == 0 else None
+        """Send tgtd the request `tgtadm <arguments>` would send, over its control socket (control.py: the same
+        bytes, no process per request); return the answer's text. Raises SanError with tgtadm's message (it
+        never carries a secret); with allow_fail, returns None instead when tgtd refuses or is not there."""
+        try:
+            return self.control.run(*arguments)
+        except SanError:
+            if kwargs.get("allow_fail"):
+                return None
+            raise
 
     def targets(self, refresh=False):
         if self._targets is None or refresh:

@@ -6,6 +6,7 @@ file renderer and reader, the control-socket request encoding, cloning, and its 
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -165,6 +166,19 @@ def test_control_socket_request_is_byte_for_byte_what_tgtadm_sends():
     encoded = control.encode(control.MODE_ACCOUNT, control.OP_NEW, "user=boot01-in,password=SbtSecretAa123")
     assert encoded == captured
     assert control.HEADER.size == 120
+
+
+def test_every_request_is_byte_for_byte_what_tgtadm_sends_for_the_same_command_line():
+    captured = json.loads(fixture("tgtadm_requests.json"))["requests"]
+    assert len(captured) >= 20
+    for entry in captured:
+        mode, op, params, fields = tgt_control.request_from_argv(entry["argv"])
+        assert tgt_control.TgtControl.encode(mode, op, params, **fields) == bytes.fromhex(entry["request"]), entry["argv"]
+
+
+def test_a_command_line_outside_what_is_captured_is_refused_not_guessed():
+    with pytest.raises(ValueError):
+        tgt_control.request_from_argv(["--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "--bstype", "aio"])
 
 
 def test_sparse_copy_keeps_content_and_holes(tmp_path):
