@@ -666,12 +666,23 @@ def run_reservations(params: dict, backends, check_mode: bool = False) -> dict:
 
 
 def run_reservation_info(params: dict, backends) -> dict:
+    """dhcp_reservation_info: the reservations (filtered by mac, ip, subnet), or those of many MACs in one reading
+    (reservations: an entry with chap also says whether the server holds that CHAP secret, never returning it)."""
     mac = ip = subnet = subnet_id = None
+    entries = params.get("reservations")
+    if entries is not None and params.get("mac"):
+        raise DhcpError("mac: parameters are mutually exclusive: mac|reservations")
     if params.get("mac"):
         try:
             mac = normalize_mac(params["mac"])
         except NamingError as exc:
             raise DhcpError("mac: %s" % exc) from None
+    wanted = {}
+    for index, entry in enumerate(entries or []):
+        try:
+            wanted.setdefault(normalize_mac(entry.get("mac")), entry.get("chap") or None)
+        except NamingError as exc:
+            raise DhcpError("reservations[%d].mac: %s" % (index, exc)) from None
     if params.get("ip"):
         ip = parse_ipv4(params["ip"], "ip")
     if params.get("subnet"):
@@ -680,4 +691,20 @@ def run_reservation_info(params: dict, backends) -> dict:
         subnet_id = parse_subnet_id(params["subnet_id"])
     backend = select_backend(params.get("backend"), backends)(params)
     reservations = backend.list_reservations(mac=mac, ip=ip, subnet=subnet, subnet_id=subnet_id)
-    return {"changed": False, "reservations": [mask_reservation(reservation, backend.secret_keys) for reservation in reservations]}
+    if entries is None:
+        return {"changed": False,
+                "reservations": [mask_reservation(reservation, backend.secret_keys) for reservation in reservations]}
+    found = []
+    secret_keys = backend.secret_keys
+    for reservation in reservations:
+        if reservation["mac"] not in wanted:
+            continue
+        masked = mask_reservation(reservation, secret_keys)
+        chap = wanted[reservation["mac"]]
+        if chap:
+            held = [option["data"] for option in reservation["options"]
+                    if (option["space"], option["code"]) in secret_keys and option["data"]]
+            # As dhcp_reservation's check mode would show it: a secret held and not this one is "(changed)".
+            masked["chap_secret_differs"] = any(data != chap.get("secret") for data in held)
+        found.append(masked)
+    return {"changed": False, "reservations": found}

@@ -77,6 +77,11 @@ def batch_item_spec(spec) -> dict:
 def info_argument_spec() -> dict:
     spec = {
         "name": {"type": "str"},
+        "volumes": {"type": "list", "elements": "dict", "options": {
+            "name": {"type": "str", "required": True},
+            "chap": dict(_CREDENTIAL),
+            "mutual_chap": dict(_CREDENTIAL),
+        }},
         "backend": _backend_option(),
         "portal": {"type": "str"},
     }
@@ -102,7 +107,7 @@ def volume_module_kwargs() -> dict:
 
 
 def info_module_kwargs() -> dict:
-    return {"argument_spec": info_argument_spec(), "supports_check_mode": True}
+    return {"argument_spec": info_argument_spec(), "mutually_exclusive": [["name", "volumes"]], "supports_check_mode": True}
 
 
 def image_argument_spec() -> dict:

@@ -995,11 +995,17 @@ def batch_result(items) -> dict:
 
 
 def run_info(backends, params, run_command, warn):
+    """san_volume_info: every volume, one (name), or many (volumes: one reading for all of them; an entry
+    with chap or mutual_chap also says whether the volume holds that secret, never returning any)."""
     backend = make_backend(backends, params, run_command, warn)
     try:
         name = params.get("name")
+        entries = params.get("volumes")
+        if name is not None and entries is not None:
+            raise SanInputError("name: parameters are mutually exclusive: name|volumes")
         if name is not None and not VOLUME_NAME.match(name):
             raise SanInputError("name: %r is not a volume name: use %s" % (name, VOLUME_NAME_RULE))
+        wanted = [_info_entry(index, entry) for index, entry in enumerate(entries)] if entries is not None else None
         portal = None
         if params.get("portal"):
             portal = parse_portal(params["portal"])
@@ -1008,6 +1014,9 @@ def run_info(backends, params, run_command, warn):
         if portal is not None and portal[1] is None:
             portal = (portal[0], found[1] if found else 3260)
         portal = portal or found
+        if wanted is not None:
+            return {"changed": False, "volumes": [result for result in (_info_result(backend, entry, portal)
+                                                                          for entry in wanted) if result is not None]}
         if name is not None:
             volume = backend.get(name)
             volumes = [volume] if volume is not None and volume.managed else []
@@ -1016,6 +1025,35 @@ def run_info(backends, params, run_command, warn):
         return {"changed": False, "volumes": [volume_result(volume, portal) for volume in volumes]}
     finally:
         backend.close()
+
+
+def _info_entry(index, entry):
+    """An entry of san_volume_info's `volumes` as a Desired that reads like a deletion (only volumes this
+    collection manages), with the credentials to compare."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    if not isinstance(name, str) or not VOLUME_NAME.match(name):
+        raise SanInputError("volumes[%d].name: %r is not a volume name: use %s" % (index, name, VOLUME_NAME_RULE))
+    credentials = {}
+    for option in ("chap", "mutual_chap"):
+        given = entry.get(option)
+        if given:
+            if not given.get("username") or not given.get("secret"):
+                raise SanInputError("volumes[%d].%s: needs username and secret to compare" % (index, option))
+            credentials[option] = Credential(given["username"], given["secret"])
+    return Desired(name=name, state="absent", chap=credentials.get("chap"), mutual_chap=credentials.get("mutual_chap"))
+
+
+def _info_result(backend, desired, portal):
+    volume = backend.get(desired.name, desired)
+    if volume is None or not volume.managed:
+        return None
+    result = volume_result(volume, portal)
+    for option, have, want in (("chap", volume.chap, desired.chap), ("mutual_chap", volume.mutual_chap,
+                                                                      desired.mutual_chap)):
+        if want is not None:
+            # As san_volume's check mode would report it: a secret that cannot be read back counts as different.
+            result["%s_secret_differs" % option] = credential_changes(have, want)
+    return result
 
 
 def make_backend(backends, params, run_command, warn):
