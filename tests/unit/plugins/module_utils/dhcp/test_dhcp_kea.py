@@ -781,7 +781,8 @@ def test_host_cmds_batch_a_fault_at_every_command_puts_every_reservation_back(up
     while True:
         kea = KeaSimulator(host_cmds=True, update=update)
         try:
-            params = batch_params(kea.url, BATCH)
+            # An update in place and an addition: one command each (and their reads), then one config-write.
+            params = batch_params(kea.url, [BATCH[2], BATCH[1]])
             before = held_by_mac(kea.config)
             kea.fail_nth = fail_at
             try:
