@@ -1,0 +1,545 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The purefa backend of san_volume: a Pure Storage FlashArray, over its REST 2.x API.
+
+How a boot volume maps onto the array (docs/san.md, "Pure FlashArray"):
+- the volume is an array volume of the same name (`provisioned` bytes, a multiple of 512);
+- its server is an array host, named after the volume, carrying the initiator IQNs (lowercase)
+  and the CHAP credentials (`host_user`/`host_password` for one-way CHAP, `target_user`/
+  `target_password` for mutual CHAP);
+- a connection joins the two with the boot LUN (1-4095);
+- the target IQN and the portal are the array's (its iSCSI ports, GET /ports): one IQN for the
+  whole array, the LUN tells the volumes a host sees apart. The root path is built from them.
+
+The array never returns CHAP passwords. To keep CHAP idempotent, the host carries, in tags of the
+collection's own namespace (`sanboot-iscsi`), a salted PBKDF2 hash of each secret (keys `chap` and
+`mutual-chap`) and the volume it belongs to (key `volume`, which also marks the host as managed).
+A wanted secret whose hash matches is "the same"; a mismatch or a missing tag is "changed".
+
+A host the array already has with the volume's initiator IQNs under another name (the array
+registers an IQN on one host only and refuses a second with "already registered") is adopted
+when it is safe: it has no IQN the volume does not ask for and no connection to another volume,
+and no other volume of this collection owns it. Otherwise the run is refused, naming the host
+and the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
+    NamingError,
+    normalize_iscsi_name,
+    parse_portal,
+)
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import (
+    Credential,
+    SanBackend,
+    SanError,
+    SanInputError,
+    Volume,
+)
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.purefa.client import (
+    PureClient,
+    PureError,
+)
+
+SECTOR = 512
+LUN_MAX = 4095
+TAG_NAMESPACE = "sanboot-iscsi"
+TAG_VOLUME = "volume"
+TAG_CHAP = "chap"
+TAG_MUTUAL_CHAP = "mutual-chap"
+HASH_SCHEME = "pbkdf2-sha256"
+HASH_ITERATIONS = 100000
+NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+NAME_RULE = "1 to 63 letters, digits and '-', beginning and ending with a letter or digit, not only digits"
+# What this backend passes to the array as a CHAP user name or secret: visible ASCII, no spaces
+# (the array stores them as strings; the Microsoft initiator types them).
+SAFE_CREDENTIAL = re.compile(r"^[\x21-\x7e]+$")
+SAFE_CREDENTIAL_RULE = "visible ASCII characters (no spaces)"
+CLONE_METHOD = "array copy"
+
+CONNECTION_OPTIONS = {
+    "api_url": {"type": "str"},
+    "api_token": {"type": "str", "no_log": True},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+    "timeout": {"type": "int", "default": 30},
+}
+
+
+# --- the CHAP hash tag ---------------------------------------------------------------------------
+
+def _b64(data):
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text):
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def chap_hash(username, secret, salt=None, iterations=HASH_ITERATIONS) -> str:
+    """The tag value for a CHAP credential: pbkdf2-sha256$<iterations>$<salt>$<hash>, salted per value."""
+    salt = os.urandom(16) if salt is None else salt
+    digest = hashlib.pbkdf2_hmac("sha256", ("%s\0%s" % (username, secret)).encode("utf-8"), salt, iterations)
+    return "%s$%d$%s$%s" % (HASH_SCHEME, iterations, _b64(salt), _b64(digest))
+
+
+def chap_hash_matches(value, username, secret) -> bool:
+    """Whether the tag value is the hash of this username and secret (False for anything malformed)."""
+    try:
+        scheme, iterations, salt, digest = str(value).split("$")
+        if scheme != HASH_SCHEME or not 1000 <= int(iterations) <= 10000000:
+            return False
+        expected = chap_hash(username, secret, _unb64(salt), int(iterations)).rsplit("$", 1)[1]
+        return hmac.compare_digest(expected, digest)
+    except (ValueError, TypeError):
+        return False
+
+
+# --- the backend ---------------------------------------------------------------------------------
+
+class PureFlashArrayBackend(SanBackend):
+    name = "purefa"
+    size_granularity = SECTOR
+    # One target IQN for the whole array: volumes are told apart by host and LUN, not by target.
+    target_per_volume = False
+    CONNECTION_OPTIONS = CONNECTION_OPTIONS
+    VOLUME_OPTIONS = {}
+
+    def __init__(self, params, run_command, warn):
+        super().__init__(params, run_command, warn)
+        self._client = None
+        self._cache = {}
+        self._adopt = None
+        self._created = []  # ("volume" | "host" | "connection", names...) this run made, for rollback
+
+    def __repr__(self):
+        return "PureFlashArrayBackend(%r)" % (self._client,)
+
+    # -- plumbing
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = PureClient(self.params.get("api_url"), self.params.get("api_token"),
+                                      validate_certs=self.params.get("validate_certs", True) is not False,
+                                      ca_path=self.params.get("ca_path"), timeout=self.params.get("timeout") or 30)
+        return self._client
+
+    def close(self):
+        if self._client is not None:
+            self._client.logout()
+
+    def discard_cache(self):
+        self._cache = {}
+
+    def _cached(self, key, read):
+        if key not in self._cache:
+            self._cache[key] = read()
+        return self._cache[key]
+
+    def _hosts(self):
+        return self._cached("hosts", lambda: {host["name"]: host for host in self.client.items("/hosts")})
+
+    def _host_tags(self):
+        """host name -> {key: value} of the collection's tag namespace."""
+        def read():
+            tags = {}
+            for tag in self.client.items("/hosts/tags", {"namespaces": [TAG_NAMESPACE]}):
+                tags.setdefault(tag["resource"]["name"], {})[tag["key"]] = tag.get("value", "")
+            return tags
+        return self._cached("host_tags", read)
+
+    def _volume_item(self, name):
+        def read():
+            items = self.client.items("/volumes", {"names": [name]}, missing_ok=True)
+            return items[0] if items else None
+        return self._cached(("volume", name), read)
+
+    def _connections(self, host_name):
+        return self._cached(("connections", host_name),
+                            lambda: self.client.items("/connections", {"host_names": [host_name]}, missing_ok=True))
+
+    def _volume_connections(self, volume_name):
+        return self._cached(("volume_connections", volume_name),
+                            lambda: self.client.items("/connections", {"volume_names": [volume_name]}, missing_ok=True))
+
+    def _ports(self):
+        return self._cached("ports", lambda: [port for port in self.client.items("/ports") if port.get("iqn")])
+
+    def _sessions(self):
+        return self._cached("sessions", lambda: self.client.items("/ports/initiators"))
+
+    def array_target_iqn(self):
+        ports = self._ports()
+        if not ports:
+            raise SanError("the FlashArray at %s has no iSCSI port (GET /ports lists none with an IQN)" % self.client.where)
+        return normalize_iscsi_name(sorted(ports, key=lambda port: port["name"])[0]["iqn"])
+
+    def owner_host(self, name):
+        """The host this collection made (or adopted) for volume name, or None."""
+        for host_name, tags in sorted(self._host_tags().items()):
+            if tags.get(TAG_VOLUME) == name and host_name in self._hosts():
+                return self._hosts()[host_name]
+        return None
+
+    # -- input rules only the array has
+
+    def validate(self, desired, params):
+        url = params.get("api_url")
+        if not url:
+            raise SanInputError("api_url is required with backend purefa: the array's management address, "
+                                "https://<array>")
+        if not re.match(r"^https://[^/\s]+/?$", str(url)):
+            raise SanInputError("api_url: '%s' must be https://<array address>[:port] (the API token must not travel in "
+                                "clear text)" % re.sub(r"//[^/@]*@", "//", str(url)))
+        if not params.get("api_token"):
+            raise SanInputError("api_token is required with backend purefa: an API token of an array user allowed to "
+                                "manage volumes and hosts (pureadmin create --api-token)")
+        timeout = params.get("timeout")
+        if timeout is not None and not 1 <= timeout <= 3600:
+            raise SanInputError("timeout: %s is out of range: 1 to 3600 seconds" % timeout)
+        if params.get("ca_path") and not os.path.isfile(params["ca_path"]):
+            raise SanInputError("ca_path: %s is not a file (a PEM file of the CA that signed the array's certificate)"
+                                % params["ca_path"])
+        if desired is None:
+            return
+        if not NAME.match(desired.name) or desired.name.isdigit():
+            raise SanInputError("name: '%s' is not a FlashArray volume name: %s (the array's rule for volumes and "
+                                "hosts)" % (desired.name, NAME_RULE))
+        if desired.state != "present":
+            return
+        if params.get("target_prefix"):
+            raise SanInputError("target_prefix: the purefa backend does not name targets: the array has one target IQN "
+                                "(its iSCSI ports') and the LUN tells volumes apart; omit target_prefix")
+        if params.get("path"):
+            raise SanInputError("path: the purefa backend has no backing files (the volume lives on the array); omit path")
+        if desired.allowed_addresses:
+            raise SanInputError("allowed_addresses: a FlashArray admits hosts by initiator IQN (and CHAP), it has no "
+                                "address rules; use initiators")
+        if not 1 <= desired.lun <= LUN_MAX:
+            raise SanInputError("lun: LUN %d is out of range for a FlashArray: it must be 1 to %d" % (desired.lun, LUN_MAX))
+        if desired.clone_from is not None and desired.clone_from.startswith("/"):
+            raise SanInputError("clone_from: the purefa backend copies a volume or snapshot on the array, not an image "
+                                "file: give its name")
+        for option, credential in (("chap", desired.chap), ("mutual_chap", desired.mutual_chap)):
+            if credential is None:
+                continue
+            if not SAFE_CREDENTIAL.match(credential.username):
+                raise SanInputError("%s.username '%s' may contain only %s on the purefa backend"
+                                    % (option, credential.username, SAFE_CREDENTIAL_RULE))
+            if not SAFE_CREDENTIAL.match(credential.secret):
+                raise SanInputError("%s.secret may contain only %s on the purefa backend" % (option, SAFE_CREDENTIAL_RULE))
+
+    # -- reading
+
+    def _credential(self, user, tag, wanted):
+        if not user:
+            return None
+        secret = None
+        if wanted is not None and wanted.username == user and tag and chap_hash_matches(tag, user, wanted.secret):
+            secret = wanted.secret
+        return Credential(user, secret)
+
+    def _volume(self, name, host, item, desired=None):
+        tags = self._host_tags().get(host["name"], {}) if host else {}
+        chap = (host or {}).get("chap") or {}
+        connection = None
+        if host is not None:
+            connection = next((c for c in self._connections(host["name"]) if c["volume"]["name"] == name), None)
+        iqns = []
+        for iqn in (host or {}).get("iqns") or []:
+            try:
+                iqns.append(normalize_iscsi_name(iqn))
+            except NamingError:
+                iqns.append(iqn.lower())
+        sessions = []
+        if connection is not None:
+            sessions = [{"initiator": entry["initiator"]["iqn"],
+                         "address": (entry["initiator"].get("portal") or "").rsplit(":", 1)[0] or None}
+                        for entry in self._sessions()
+                        if (entry.get("initiator") or {}).get("iqn", "").lower() in iqns]
+        return Volume(name, self.array_target_iqn(), connection["lun"] if connection else None, None,
+                      item["provisioned"] if item else None, iqns, (),
+                      self._credential(chap.get("host_user"), tags.get(TAG_CHAP), desired and desired.chap),
+                      self._credential(chap.get("target_user"), tags.get(TAG_MUTUAL_CHAP), desired and desired.mutual_chap),
+                      sessions=sessions, loaded=connection is not None and item is not None, managed=True,
+                      backend_data={"host": host, "item": item, "connection": connection})
+
+    def get(self, name, desired=None):
+        host = self.owner_host(name)
+        item = self._volume_item(name)
+        if item is not None and item.get("destroyed"):
+            item = None if host is None else item
+            if host is None:
+                return None  # a destroyed volume pending eradication: check_conflicts says so
+        if host is None:
+            if item is None or self._volume_connections(name):
+                return None  # nothing, or someone else's volume in use: check_conflicts says so
+            # A volume of this name with no connection (its data kept by state=absent, or made by hand):
+            # it becomes this volume's data, as tgt takes an existing backing file. Not served yet.
+            return self._volume(name, None, item, desired)
+        return self._volume(name, host, item, desired)
+
+    def list(self, include_unmanaged=False):
+        volumes = []
+        for host_name, tags in sorted(self._host_tags().items()):
+            name = tags.get(TAG_VOLUME)
+            host = self._hosts().get(host_name)
+            if not name or host is None:
+                continue
+            volumes.append(self._volume(name, host, self._volume_item(name)))
+        return sorted(volumes, key=lambda volume: volume.name)
+
+    def portal(self):
+        ports = sorted(self._ports(), key=lambda port: port["name"])
+        for port in ports:
+            if port.get("portal"):
+                try:
+                    return parse_portal(port["portal"])
+                except NamingError:
+                    continue
+        return None
+
+    def find_clone_source(self, clone_from):
+        if "." in clone_from:
+            items = self.client.items("/volume-snapshots", {"names": [clone_from]}, missing_ok=True)
+            kind = "snapshot"
+        else:
+            items = self.client.items("/volumes", {"names": [clone_from]}, missing_ok=True)
+            kind = "volume"
+        if not items or items[0].get("destroyed"):
+            raise SanInputError("clone_from: there is no %s '%s' on the array to copy; give the name of a volume or of a "
+                                "snapshot (volume.suffix)" % (kind, clone_from))
+        return "%s '%s'" % (kind, clone_from), items[0]["provisioned"]
+
+    # -- conflicts
+
+    def _host_of_iqn(self, iqn):
+        for host in self._hosts().values():
+            if iqn in (known.lower() for known in host.get("iqns") or []):
+                return host
+        return None
+
+    def check_conflicts(self, desired, current, others):
+        self._adopt = None
+        array_iqn = self.array_target_iqn()
+        requested = self.params.get("target_iqn")
+        if requested:
+            try:
+                requested = normalize_iscsi_name(requested)
+            except NamingError:
+                pass
+            if requested != array_iqn:
+                raise SanInputError("target_iqn: %s is not the array's target IQN, %s: a FlashArray has one target IQN "
+                                    "for all volumes; omit target_iqn" % (requested, array_iqn))
+        desired.target_iqn = array_iqn
+        own = current.backend_data.get("host") if current is not None else None
+        if current is None:
+            item = self._volume_item(desired.name)
+            if item is not None and item.get("destroyed"):
+                raise SanInputError("name: volume '%s' was destroyed and is pending eradication on the array; recover it "
+                                    "or eradicate it before creating it again" % desired.name)
+            if item is not None:
+                hosts = sorted({c["host"]["name"] for c in self._volume_connections(desired.name)})
+                raise SanInputError("name: the array has a volume '%s' connected to host(s) %s, which sanboot.iscsi does "
+                                    "not manage; it does not take over a volume in use" % (desired.name, ", ".join(hosts)))
+        elif desired.clone_from is not None and not current.loaded and own is None:
+            raise SanInputError("clone_from: volume '%s' already exists on the array (its data was kept); clone_from "
+                                "never overwrites existing data" % desired.name)
+        owner_of = {tags.get(TAG_VOLUME): host for host, tags in self._host_tags().items() if tags.get(TAG_VOLUME)}
+        if own is None:
+            same_name = self._hosts().get(desired.name)
+            if same_name is not None and owner_of.get(desired.name) is None:
+                candidates = {same_name["name"]}
+            else:
+                candidates = set()
+            for iqn in desired.initiators:
+                host = self._host_of_iqn(iqn)
+                if host is not None:
+                    candidates.add(host["name"])
+            if len(candidates) > 1:
+                raise SanInputError("initiators: the array registers them on different hosts (%s); a volume's initiators "
+                                    "must be one host: merge them on the array, or list the IQNs of one host"
+                                    % ", ".join(sorted(candidates)))
+            if candidates:
+                self._adopt = self._adoptable(desired, self._hosts()[candidates.pop()], owner_of)
+        else:
+            for iqn in desired.initiators:
+                host = self._host_of_iqn(iqn)
+                if host is not None and host["name"] != own["name"]:
+                    raise SanInputError("initiators: %s is registered to host '%s' on the array, and a FlashArray "
+                                        "registers an IQN on one host only: remove it there first" % (iqn, host["name"]))
+        host_name = (own or self._adopt or {}).get("name")
+        if host_name is not None:
+            for connection in self._connections(host_name):
+                if connection["volume"]["name"] != desired.name and connection["lun"] == desired.lun:
+                    raise SanInputError("lun: host '%s' already sees volume '%s' as LUN %d; give this volume another lun"
+                                        % (host_name, connection["volume"]["name"], desired.lun))
+
+    def _adoptable(self, desired, host, owner_of):
+        """The existing host to use for this volume, or SanInputError saying why it cannot be."""
+        name = host["name"]
+        owner = next((volume for volume, holder in owner_of.items() if holder == name), None)
+        if owner is not None and owner != desired.name:
+            raise SanInputError("initiators: host '%s' on the array, which registers %s, belongs to volume '%s'; an IQN is "
+                                "registered on one host only: remove it from that volume first"
+                                % (name, ", ".join(host.get("iqns") or []), owner))
+        extra = sorted(iqn for iqn in (known.lower() for known in host.get("iqns") or []) if iqn not in desired.initiators)
+        if extra:
+            raise SanInputError("initiators: host '%s' on the array registers %s too; sanboot.iscsi adopts an existing host "
+                                "only when it registers no other IQN: add them to initiators, or remove them on the array"
+                                % (name, ", ".join(extra)))
+        others = sorted(c["volume"]["name"] for c in self._connections(name) if c["volume"]["name"] != desired.name)
+        if others:
+            raise SanInputError("initiators: host '%s' on the array, which registers %s, is connected to other volumes (%s); "
+                                "sanboot.iscsi adopts an existing host only when it serves no other volume"
+                                % (name, ", ".join(host.get("iqns") or []), ", ".join(others)))
+        if name != desired.name:
+            self.warn("host '%s' on the array already registers %s: volume '%s' adopts it (its CHAP settings and tags are "
+                      "set by this run)" % (name, ", ".join(host.get("iqns") or []), desired.name))
+        return host
+
+    # -- changing
+
+    def _chap_body(self, chap, mutual_chap, current=None):
+        """The host's chap object: empty strings clear what is set and not wanted."""
+        body = {}
+        now = (current or {}).get("chap") or {}
+        if chap is not None:
+            body.update(host_user=chap.username, host_password=chap.secret)
+        elif now.get("host_user"):
+            body.update(host_user="", host_password="")
+        if mutual_chap is not None:
+            body.update(target_user=mutual_chap.username, target_password=mutual_chap.secret)
+        elif now.get("target_user"):
+            body.update(target_user="", target_password="")
+        return body
+
+    @staticmethod
+    def _tags(name, chap, mutual_chap):
+        tags = [{"namespace": TAG_NAMESPACE, "key": TAG_VOLUME, "value": name}]
+        if chap is not None:
+            tags.append({"namespace": TAG_NAMESPACE, "key": TAG_CHAP, "value": chap_hash(chap.username, chap.secret)})
+        if mutual_chap is not None:
+            tags.append({"namespace": TAG_NAMESPACE, "key": TAG_MUTUAL_CHAP,
+                         "value": chap_hash(mutual_chap.username, mutual_chap.secret)})
+        return tags
+
+    def _write_tags(self, host_name, name, chap, mutual_chap):
+        self.client.request("PUT", "/hosts/tags/batch", params={"resource_names": [host_name]},
+                            body=self._tags(name, chap, mutual_chap))
+        stale = [key for key, credential in ((TAG_CHAP, chap), (TAG_MUTUAL_CHAP, mutual_chap)) if credential is None]
+        if stale:
+            self.client.request("DELETE", "/hosts/tags", params={"resource_names": [host_name], "keys": stale,
+                                                                 "namespaces": [TAG_NAMESPACE]})
+
+    def clone(self, clone_from, desired):
+        self.client.request("POST", "/volumes", params={"names": [desired.name]}, body={"source": {"name": clone_from}})
+        self._created.append(("volume", desired.name))
+        self._cache.pop(("volume", desired.name), None)
+        return CLONE_METHOD
+
+    def create(self, desired):
+        """Volume (unless cloned or kept), then the host with its CHAP, then the connection: nothing is reachable
+        before its host has the CHAP it asks for."""
+        item = self._volume_item(desired.name)
+        if item is None:
+            self.client.request("POST", "/volumes", params={"names": [desired.name]},
+                                body={"provisioned": desired.size_bytes})
+            self._created.append(("volume", desired.name))
+        elif desired.size_bytes is not None and desired.size_bytes > item["provisioned"]:
+            self.client.request("PATCH", "/volumes", params={"names": [desired.name]},
+                                body={"provisioned": desired.size_bytes})
+        host = self.owner_host(desired.name) or self._adopt
+        if host is None:
+            self.client.request("POST", "/hosts", params={"names": [desired.name]},
+                                body={"iqns": list(desired.initiators),
+                                      "chap": self._chap_body(desired.chap, desired.mutual_chap),
+                                      "tags": self._tags(desired.name, desired.chap, desired.mutual_chap)}
+                                if desired.chap or desired.mutual_chap else
+                                {"iqns": list(desired.initiators),
+                                 "tags": self._tags(desired.name, None, None)})
+            self._created.append(("host", desired.name))
+            host_name = desired.name
+        else:
+            host_name = host["name"]
+            # CHAP first, then the IQNs: an adopted host is never reachable with less than it asks for.
+            self.client.request("PATCH", "/hosts", params={"names": [host_name]},
+                                body={"chap": self._chap_body(desired.chap, desired.mutual_chap, host)})
+            self._write_tags(host_name, desired.name, desired.chap, desired.mutual_chap)
+            self.client.request("PATCH", "/hosts", params={"names": [host_name]}, body={"iqns": list(desired.initiators)})
+        self.client.request("POST", "/connections", params={"host_names": [host_name], "volume_names": [desired.name]},
+                            body={"lun": desired.lun})
+        self._created.append(("connection", host_name, desired.name))
+        self.discard_cache()
+
+    def grow(self, current, size_bytes):
+        if current.size_bytes is not None and size_bytes <= current.size_bytes:
+            raise SanError("refusing to change %s from %s to %s bytes: volumes only grow"
+                           % (current.describe(), current.size_bytes, size_bytes))
+        self.client.request("PATCH", "/volumes", params={"names": [current.name]}, body={"provisioned": size_bytes})
+        current.size_bytes = size_bytes
+
+    def set_access(self, current, initiators, allowed_addresses):
+        host = current.backend_data.get("host")
+        if host is None:
+            return  # not served yet: create() sets the host
+        # One PATCH replaces the IQN list: the array applies it at once, no moment with both or neither.
+        self.client.request("PATCH", "/hosts", params={"names": [host["name"]]}, body={"iqns": list(initiators)})
+
+    def set_chap(self, current, chap, mutual_chap):
+        host = current.backend_data.get("host")
+        if host is None:
+            return
+        body = self._chap_body(chap, mutual_chap, host)
+        if body:
+            self.client.request("PATCH", "/hosts", params={"names": [host["name"]]}, body={"chap": body})
+        # The hashes after the change: a failure here leaves a tag that does not match, and the next run sets CHAP again.
+        self._write_tags(host["name"], current.name, chap, mutual_chap)
+
+    def delete(self, current, force, remove_data):
+        host = current.backend_data.get("host")
+        if host is not None:
+            if current.backend_data.get("connection") is not None:
+                self.client.request("DELETE", "/connections", params={"host_names": [host["name"]],
+                                                                      "volume_names": [current.name]})
+            remaining = [c for c in self._connections(host["name"]) if c["volume"]["name"] != current.name]
+            if not remaining:
+                self.client.request("DELETE", "/hosts", params={"names": [host["name"]]})
+        if remove_data and current.backend_data.get("item") is not None:
+            # Destroyed, not eradicated: the array keeps it recoverable for its eradication delay.
+            self.client.request("PATCH", "/volumes", params={"names": [current.name]}, body={"destroyed": True})
+        self.discard_cache()
+
+    def commit(self, desired):
+        self._created = []
+
+    def rollback(self):
+        """Undo what this run created, newest first, so that a re-run starts clean."""
+        for entry in reversed(self._created):
+            try:
+                if entry[0] == "connection":
+                    self.client.request("DELETE", "/connections", params={"host_names": [entry[1]],
+                                                                          "volume_names": [entry[2]]})
+                elif entry[0] == "host":
+                    self.client.request("DELETE", "/hosts", params={"names": [entry[1]]})
+                elif entry[0] == "volume":
+                    self.client.request("PATCH", "/volumes", params={"names": [entry[1]]}, body={"destroyed": True})
+                    self.client.request("DELETE", "/volumes", params={"names": [entry[1]]})
+            except PureError:
+                continue  # keep undoing the rest; the next run reports what is left
+        self._created = []
+        self.discard_cache()
