@@ -290,6 +290,25 @@ class PureArrayDouble:
         with self.lock:
             self.sessions.append({"iqn": iqn, "port": port})
 
+    def login(self, initiator, lun, chap=None, mutual_chap=None):
+        """What an iSCSI login to the array's target would find: the volume name at lun, or None.
+
+        The array's access model: the initiator's IQN must be registered on a host (any case), the
+        host must have a connection at lun; a host with host CHAP admits only an initiator presenting
+        that (user, password); an initiator asking for mutual CHAP must be answered with the host's
+        target (user, password)."""
+        with self.lock:
+            host = next((h for h in self.hosts.values() if initiator.lower() in (i.lower() for i in h["iqns"])), None)
+            if host is None:
+                return None
+            chap_set = host["chap"]
+            if chap_set.get("host_user") and tuple(chap or ()) != (chap_set["host_user"], chap_set["host_password"]):
+                return None
+            if mutual_chap and tuple(mutual_chap) != (chap_set.get("target_user"), chap_set.get("target_password")):
+                return None
+            connection = next((c for c in self.connections if c["host"] == host["name"] and c["lun"] == lun), None)
+            return connection["volume"] if connection else None
+
     def fail_next(self, method, path, message="Injected fault."):
         """The next request with this method and path (e.g. "PATCH", "/hosts") is refused with 400."""
         with self.lock:
