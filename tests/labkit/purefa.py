@@ -309,6 +309,20 @@ class PureArrayDouble:
             connection = next((c for c in self.connections if c["host"] == host["name"] and c["lun"] == lun), None)
             return connection["volume"] if connection else None
 
+    def seed_host(self, name, iqns, **chap):
+        """A host made on the array by someone else (no tags)."""
+        with self.lock:
+            self.hosts[name] = {"name": name, "iqns": list(iqns), "chap": dict(chap), "tags": {}}
+
+    def seed_volume(self, name, provisioned, connect_to=None, lun=1):
+        """A volume made on the array by someone else, optionally connected to a host."""
+        with self.lock:
+            self.volumes[name] = {"id": str(uuid.uuid4()), "name": name, "provisioned": provisioned, "destroyed": False,
+                                  "serial": "%024X" % next(self._serial), "created": int(time.time() * 1000),
+                                  "data": b"", "tags": {}}
+            if connect_to:
+                self.connections.append({"host": connect_to, "volume": name, "lun": lun})
+
     def fail_next(self, method, path, message="Injected fault."):
         """The next request with this method and path (e.g. "PATCH", "/hosts") is refused with 400."""
         with self.lock:
@@ -358,7 +372,11 @@ class PureArrayDouble:
                 status, extra, payload = 400, [], {"errors": [{"message": "Request not allowed by the API "
                                                                           "description: %s" % problems[0]}]}
             else:
-                status, extra, payload = self._dispatch(method, path, query, headers, body)
+                try:
+                    status, extra, payload = self._dispatch(method, path, query, headers, body)
+                except Exception as exc:  # a defect of the double itself: fail the test, answer as an array would
+                    self.violations.append("the double failed on %s %s: %r" % (method, path, exc))
+                    status, extra, payload = 500, [], {"errors": [{"message": "Internal error."}]}
             # The spec declares no content for what answers nothing (DELETE, logout): none is sent.
             response = json.dumps(payload).encode() if payload is not None else b""
             response_headers = ([("Content-Type", "application/json")] if payload is not None else []) + extra
@@ -462,10 +480,15 @@ class PureArrayDouble:
                 raise ArrayError("provisioned is required to create a volume.", name)
             data = b""
         self._check_size(name, provisioned)
+        tags = self._tags_from(name, body.get("tags"))
         volume = {"id": str(uuid.uuid4()), "name": name, "provisioned": provisioned, "destroyed": False,
-                  "serial": "%024X" % next(self._serial), "created": int(time.time() * 1000), "data": data}
+                  "serial": "%024X" % next(self._serial), "created": int(time.time() * 1000), "data": data,
+                  "tags": {}}
         if source is not None:
             volume["source"] = {"id": origin["id"], "name": origin["name"]}
+            # A copy takes its source's copyable tags (the spec: copyable "defaults to true").
+            volume["tags"].update({key: value for key, value in origin.get("tags", {}).items() if value[1]})
+        volume["tags"].update(tags)
         self.volumes[name] = volume
         return {"items": [self._volume_item(volume)]}
 
@@ -534,6 +557,7 @@ class PureArrayDouble:
             self.snapshots[name] = {"id": str(uuid.uuid4()), "name": name, "provisioned": volume["provisioned"],
                                     "destroyed": False, "created": int(time.time() * 1000),
                                     "serial": "%024X" % next(self._serial), "data": volume.get("data", b""),
+                                    "tags": {key: value for key, value in volume["tags"].items() if value[1]},
                                     "source": {"id": volume["id"], "name": source}}
             items.append({"name": name, "source": {"name": source}})
         return {"items": items}
@@ -585,7 +609,7 @@ class PureArrayDouble:
             raise ArrayError("Target CHAP needs host CHAP.", name)
         return chap
 
-    def _tags_from(self, name, tags):
+    def _tags_from(self, name, tags, copyable=True):
         result = {}
         for tag in tags or []:
             key, namespace = tag.get("key"), tag.get("namespace") or "default"
@@ -594,7 +618,8 @@ class PureArrayDouble:
                 raise ArrayError("A tag key is 1 to 64 characters and its value at most 256.", name)
             if namespace.startswith("pure"):
                 raise ArrayError("The pure* tag namespaces are reserved.", name)
-            result[(namespace, key)] = value
+            # Host tags are never copied (NonCopyableTag); volume tags are, unless copyable is false.
+            result[(namespace, key)] = (value, copyable and tag.get("copyable", True))
         return result
 
     def _post_hosts(self, params, body):
@@ -609,7 +634,7 @@ class PureArrayDouble:
         iqns = body.get("iqns", [])
         self._check_iqns(name, iqns)
         chap = self._merged_chap(name, {}, body.get("chap"))
-        tags = self._tags_from(name, body.get("tags"))
+        tags = self._tags_from(name, body.get("tags"), copyable=False)
         self.hosts[name] = {"name": name, "iqns": list(iqns), "chap": chap, "tags": tags}
         return {"items": [self._host_item(self.hosts[name])]}
 
@@ -654,45 +679,63 @@ class PureArrayDouble:
             del self.hosts[name]
         return None
 
-    def _get_hosts_tags(self, params, _body):
-        names = params.get("resource_names") or sorted(self.hosts)
+    def _tags_get(self, objects, params, kind):
+        names = params.get("resource_names") or sorted(objects)
         namespaces = params.get("namespaces")
         items = []
         for name in names:
-            host = self.hosts.get(name)
-            if host is None:
-                raise ArrayError("Host does not exist.", name)
-            for (namespace, key), value in sorted(host["tags"].items()):
+            resource = objects.get(name)
+            if resource is None:
+                raise ArrayError("%s does not exist." % kind, name)
+            for (namespace, key), (value, copyable) in sorted(resource["tags"].items()):
                 if namespaces is None or namespace in namespaces:
-                    items.append({"namespace": namespace, "key": key, "value": value, "copyable": False,
+                    items.append({"namespace": namespace, "key": key, "value": value, "copyable": copyable,
                                   "resource": {"name": name}})
         return {"items": items}
 
-    def _put_hosts_tags_batch(self, params, body):
+    def _tags_put(self, objects, params, body, kind):
         names = self._names(params, "resource_names")
         items = []
         for name in names:
-            host = self.hosts.get(name)
-            if host is None:
-                raise ArrayError("Host does not exist.", name)
-            tags = self._tags_from(name, body)
-            host["tags"].update(tags)
-            items.extend({"namespace": namespace, "key": key, "value": value, "copyable": False,
-                          "resource": {"name": name}} for (namespace, key), value in sorted(tags.items()))
+            resource = objects.get(name)
+            if resource is None:
+                raise ArrayError("%s does not exist." % kind, name)
+            tags = self._tags_from(name, body, copyable=kind == "Volume")
+            resource["tags"].update(tags)
+            items.extend({"namespace": namespace, "key": key, "value": value, "copyable": copyable,
+                          "resource": {"name": name}} for (namespace, key), (value, copyable) in sorted(tags.items()))
         return {"items": items}
 
-    def _delete_hosts_tags(self, params, _body):
+    def _tags_delete(self, objects, params, kind):
         names = self._names(params, "resource_names")
         keys = self._names(params, "keys")
         namespaces = params.get("namespaces") or ["default"]
         for name in names:
-            host = self.hosts.get(name)
-            if host is None:
-                raise ArrayError("Host does not exist.", name)
+            resource = objects.get(name)
+            if resource is None:
+                raise ArrayError("%s does not exist." % kind, name)
             for namespace in namespaces:
                 for key in keys:
-                    host["tags"].pop((namespace, key), None)
+                    resource["tags"].pop((namespace, key), None)
         return None
+
+    def _get_hosts_tags(self, params, _body):
+        return self._tags_get(self.hosts, params, "Host")
+
+    def _put_hosts_tags_batch(self, params, body):
+        return self._tags_put(self.hosts, params, body, "Host")
+
+    def _delete_hosts_tags(self, params, _body):
+        return self._tags_delete(self.hosts, params, "Host")
+
+    def _get_volumes_tags(self, params, _body):
+        return self._tags_get(self.volumes, params, "Volume")
+
+    def _put_volumes_tags_batch(self, params, body):
+        return self._tags_put(self.volumes, params, body, "Volume")
+
+    def _delete_volumes_tags(self, params, _body):
+        return self._tags_delete(self.volumes, params, "Volume")
 
     # -- connections and ports
 

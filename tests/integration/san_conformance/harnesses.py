@@ -12,7 +12,6 @@ input rules (`own_bad_input`).
 
 from __future__ import annotations
 
-import labkit
 from labkit import purefa, tgt
 from san_lab import PREFIX, SanLab
 

@@ -15,9 +15,16 @@ import pytest
 
 from san_lab import SECRET, SECRET_NEW, MUTUAL_SECRET, private_files_only
 
-CLIENT = "iqn.2026-11.test:client1"
-OTHER = "iqn.1991-05.com.microsoft:winboot02"
 INTRUDER = "iqn.2026-11.test:intruder"
+
+
+def client(name):
+    """Each volume's server has initiators of its own (on an array, an IQN belongs to one host)."""
+    return "iqn.2026-11.test:%s" % name
+
+
+def other(name):
+    return "iqn.1991-05.com.microsoft:%s-b" % name
 MIB = 1024 * 1024
 
 
@@ -37,13 +44,13 @@ def ok(result):
 # --- scenarios ------------------------------------------------------------------------------------
 
 def scenario_create_rerun_and_who_logs_in(san, name="cf-create"):
-    create = san.task(name, size="64M", initiators=[CLIENT.upper()], chap=chap(name), mutual_chap=mutual(name))
+    create = san.task(name, size="64M", initiators=[client(name).upper()], chap=chap(name), mutual_chap=mutual(name))
     first = ok(san.play(create, create, san.info(name)))
     created, again, info = first[0], first[1], first[2]
     assert created["changed"] is True
     volume = created["volume"]
     assert volume == info["volumes"][0] == again["volume"]
-    assert volume["initiators"] == [CLIENT] and volume["size_bytes"] == 64 * MIB and volume["lun"] == 1
+    assert volume["initiators"] == [client(name)] and volume["size_bytes"] == 64 * MIB and volume["lun"] == 1
     assert volume["target_iqn"] == san.target_iqn(name)
     server, port = volume["portal"].rsplit(":", 1)
     assert volume["root_path"] == "iscsi:%s:6:%s:1:%s" % (server, port, san.target_iqn(name))
@@ -51,30 +58,30 @@ def scenario_create_rerun_and_who_logs_in(san, name="cf-create"):
     # The second identical run changes nothing, CHAP secrets included.
     assert again["changed"] is False and again["actions"] == []
     # The same IQNs in other cases: no change, no duplicate.
-    respelled = san.task(name, size="64M", initiators=[CLIENT.replace("client1", "CLIENT1")], chap=chap(name),
-                         mutual_chap=mutual(name))
+    respelled = san.task(name, size="64M", initiators=["IQN" + client(name)[3:].replace("test", "TEST")],
+                         chap=chap(name), mutual_chap=mutual(name))
     assert ok(san.play(respelled))[0]["changed"] is False
     # Only the right initiator with the right CHAP reaches the volume.
     credentials = ("%s-in" % name, SECRET)
-    assert san.logs_in(name, CLIENT, chap=credentials)
-    assert san.logs_in(name, CLIENT, chap=credentials, mutual=("%s-out" % name, MUTUAL_SECRET))
+    assert san.logs_in(name, client(name), chap=credentials)
+    assert san.logs_in(name, client(name), chap=credentials, mutual=("%s-out" % name, MUTUAL_SECRET))
     assert not san.logs_in(name, INTRUDER, chap=credentials)
-    assert not san.logs_in(name, CLIENT, chap=("%s-in" % name, "WrongSecret99x"))
-    assert not san.logs_in(name, CLIENT)
-    assert not san.logs_in(name, CLIENT, chap=credentials, mutual=("%s-out" % name, "WrongMutual99x"))
+    assert not san.logs_in(name, client(name), chap=("%s-in" % name, "WrongSecret99x"))
+    assert not san.logs_in(name, client(name))
+    assert not san.logs_in(name, client(name), chap=credentials, mutual=("%s-out" % name, "WrongMutual99x"))
 
 
 def scenario_check_mode_and_diff(san, name="cf-check"):
-    ok(san.play(san.task(name, size="64M", initiators=[CLIENT], chap=chap(name), mutual_chap=mutual(name))))
+    ok(san.play(san.task(name, size="64M", initiators=[client(name)], chap=chap(name), mutual_chap=mutual(name))))
     before = san.snapshot()
-    wanted = san.task(name, check_mode=True, size="128M", initiators=[CLIENT, OTHER.upper()],
+    wanted = san.task(name, check_mode=True, size="128M", initiators=[client(name), other(name).upper()],
                       chap=chap(name, SECRET_NEW), mutual_chap=mutual(name))
     checked = ok(san.play(wanted, diff=True))[0]
     assert checked["changed"] is True
     assert san.snapshot() == before
     diff = checked["diff"]
     assert (diff["before"]["size_bytes"], diff["after"]["size_bytes"]) == (64 * MIB, 128 * MIB)
-    assert diff["after"]["initiators"] == sorted([CLIENT, OTHER])
+    assert diff["after"]["initiators"] == sorted([client(name), other(name)])
     assert (diff["before"]["chap_secret"], diff["after"]["chap_secret"]) == ("(hidden)", "(hidden, changed)")
     assert diff["before"]["mutual_chap_secret"] == diff["after"]["mutual_chap_secret"] == "(hidden)"
     assert checked["volume"]["size_bytes"] == 128 * MIB
@@ -82,40 +89,40 @@ def scenario_check_mode_and_diff(san, name="cf-check"):
 
 
 def scenario_grow_rounding_and_never_shrink(san, name="cf-grow"):
-    first = ok(san.play(san.task(name, size="1000000", initiators=[CLIENT])))[0]
+    first = ok(san.play(san.task(name, size="1000000", initiators=[client(name)])))[0]
     # Rounded up to the backend's granularity (512-byte sectors on both); asking again is no change.
     assert first["volume"]["size_bytes"] == 1000448
-    same = ok(san.play(san.task(name, size="999999", initiators=[CLIENT]), san.task(name, size="1000448",
-                                                                                     initiators=[CLIENT])))
+    same = ok(san.play(san.task(name, size="999999", initiators=[client(name)]), san.task(name, size="1000448",
+                                                                                     initiators=[client(name)])))
     assert (same[0]["changed"], same[1]["changed"]) == (False, False)
-    grown = ok(san.play(san.task(name, size="16M", initiators=[CLIENT]), san.task(name, size="16M", initiators=[CLIENT])))
+    grown = ok(san.play(san.task(name, size="16M", initiators=[client(name)]), san.task(name, size="16M", initiators=[client(name)])))
     assert (grown[0]["changed"], grown[1]["changed"]) == (True, False)
     assert grown[0]["volume"]["size_bytes"] == 16 * MIB
     before = san.snapshot()
-    refused = san.play(san.task(name, size="8M", initiators=[CLIENT], ignore_errors=True))[0]
+    refused = san.play(san.task(name, size="8M", initiators=[client(name)], ignore_errors=True))[0]
     assert refused["failed"] is True and refused["msg"].startswith("size: 8MiB (8388608 bytes) is smaller than the "
                                                                    "current size of volume '%s'" % name)
     assert san.snapshot() == before
 
 
 def scenario_access_by_initiator(san, name="cf-acl"):
-    ok(san.play(san.task(name, size="8M", initiators=[CLIENT])))
-    assert san.logs_in(name, CLIENT) and not san.logs_in(name, OTHER)
-    moved = ok(san.play(san.task(name, size="8M", initiators=[OTHER]), san.task(name, size="8M", initiators=[OTHER])))
+    ok(san.play(san.task(name, size="8M", initiators=[client(name)])))
+    assert san.logs_in(name, client(name)) and not san.logs_in(name, other(name))
+    moved = ok(san.play(san.task(name, size="8M", initiators=[other(name)]), san.task(name, size="8M", initiators=[other(name)])))
     assert (moved[0]["changed"], moved[1]["changed"]) == (True, False)
-    assert moved[0]["volume"]["initiators"] == [OTHER]
-    assert san.logs_in(name, OTHER) and not san.logs_in(name, CLIENT)
+    assert moved[0]["volume"]["initiators"] == [other(name)]
+    assert san.logs_in(name, other(name)) and not san.logs_in(name, client(name))
 
 
 def scenario_chap_rotation(san, name="cf-chap"):
     """One-way and mutual CHAP, each rotated: changed once, then no change; only the new secret works."""
-    base = dict(size="8M", initiators=[CLIENT])
+    base = dict(size="8M", initiators=[client(name)])
     ok(san.play(san.task(name, chap=chap(name), **base)))
     rotated = ok(san.play(san.task(name, chap=chap(name, SECRET_NEW), **base),
                           san.task(name, chap=chap(name, SECRET_NEW), **base)))
     assert (rotated[0]["changed"], rotated[1]["changed"]) == (True, False)
-    assert san.logs_in(name, CLIENT, chap=("%s-in" % name, SECRET_NEW))
-    assert not san.logs_in(name, CLIENT, chap=("%s-in" % name, SECRET))
+    assert san.logs_in(name, client(name), chap=("%s-in" % name, SECRET_NEW))
+    assert not san.logs_in(name, client(name), chap=("%s-in" % name, SECRET))
     with_mutual = ok(san.play(san.task(name, chap=chap(name, SECRET_NEW), mutual_chap=mutual(name), **base),
                               san.task(name, chap=chap(name, SECRET_NEW), mutual_chap=mutual(name), **base)))
     assert (with_mutual[0]["changed"], with_mutual[1]["changed"]) == (True, False)
@@ -123,13 +130,13 @@ def scenario_chap_rotation(san, name="cf-chap"):
     mutual_rotated = ok(san.play(san.task(name, chap=chap(name, SECRET_NEW), mutual_chap=new_mutual, **base),
                                  san.task(name, chap=chap(name, SECRET_NEW), mutual_chap=new_mutual, **base)))
     assert (mutual_rotated[0]["changed"], mutual_rotated[1]["changed"]) == (True, False)
-    assert san.logs_in(name, CLIENT, chap=("%s-in" % name, SECRET_NEW), mutual=("%s-out" % name, "SbtMutualDd012"))
-    assert not san.logs_in(name, CLIENT, chap=("%s-in" % name, SECRET_NEW), mutual=("%s-out" % name, MUTUAL_SECRET))
+    assert san.logs_in(name, client(name), chap=("%s-in" % name, SECRET_NEW), mutual=("%s-out" % name, "SbtMutualDd012"))
+    assert not san.logs_in(name, client(name), chap=("%s-in" % name, SECRET_NEW), mutual=("%s-out" % name, MUTUAL_SECRET))
 
 
 def scenario_chap_left_alone_unless_removed(san, name="cf-chapkeep"):
     """Issue 11: omitting chap leaves CHAP as it is (and says so); remove_mutual_chap and remove_chap remove it."""
-    base = dict(size="8M", initiators=[CLIENT])
+    base = dict(size="8M", initiators=[client(name)])
     ok(san.play(san.task(name, chap=chap(name), mutual_chap=mutual(name), **base)))
     before = san.snapshot()
     omitted = ok(san.play(san.task(name, **base)))[0]
@@ -138,7 +145,7 @@ def scenario_chap_left_alone_unless_removed(san, name="cf-chapkeep"):
                                                                                                "%s-out" % name)
     assert "chap" in str(omitted.get("warnings", [])) + str(omitted.get("msg", "")) + str(omitted.get("actions")) \
         + str(omitted.get("chap", "")), "the result says that CHAP was left as it is"
-    assert not san.logs_in(name, CLIENT)
+    assert not san.logs_in(name, client(name))
     no_mutual = ok(san.play(san.task(name, chap=chap(name), remove_mutual_chap=True, **base),
                             san.task(name, chap=chap(name), remove_mutual_chap=True, **base)))
     assert (no_mutual[0]["changed"], no_mutual[1]["changed"]) == (True, False)
@@ -147,21 +154,21 @@ def scenario_chap_left_alone_unless_removed(san, name="cf-chapkeep"):
     removed = ok(san.play(san.task(name, remove_chap=True, **base), san.task(name, remove_chap=True, **base)))
     assert (removed[0]["changed"], removed[1]["changed"]) == (True, False)
     assert removed[0]["volume"]["chap_username"] is None
-    assert san.logs_in(name, CLIENT)
+    assert san.logs_in(name, client(name))
 
 
 def scenario_clone_from_golden(san, name="cf-clone"):
     golden = "%s-golden" % name
-    ok(san.play(san.task(golden, size="16M", initiators=["iqn.2026-11.test:imager"])))
-    clone = san.task(name, clone_from=golden, size="32M", initiators=[CLIENT])
-    made = ok(san.play(clone, clone, san.task("%s-same" % name, clone_from=golden, initiators=[OTHER])))
+    ok(san.play(san.task(golden, size="16M", initiators=[client(golden)])))
+    clone = san.task(name, clone_from=golden, size="32M", initiators=[client(name)])
+    made = ok(san.play(clone, clone, san.task("%s-same" % name, clone_from=golden, initiators=[other(name)])))
     assert made[0]["changed"] is True and made[0]["clone_method"] in san.clone_methods
     assert made[0]["volume"]["size_bytes"] == 32 * MIB
     assert made[1]["changed"] is False and "clone_method" not in made[1]
     assert made[2]["volume"]["size_bytes"] == 16 * MIB
-    assert san.logs_in(name, CLIENT) and san.logs_in("%s-same" % name, OTHER)
+    assert san.logs_in(name, client(name)) and san.logs_in("%s-same" % name, other(name))
     before = san.snapshot()
-    smaller = san.play(san.task("%s-small" % name, clone_from=golden, size="8M", initiators=[CLIENT],
+    smaller = san.play(san.task("%s-small" % name, clone_from=golden, size="8M", initiators=[client(name + "-small")],
                                 ignore_errors=True))[0]
     assert smaller["failed"] is True and smaller["msg"].startswith("size: 8MiB (8388608 bytes) is smaller than clone_from")
     assert san.snapshot() == before
@@ -169,18 +176,18 @@ def scenario_clone_from_golden(san, name="cf-clone"):
 
 def scenario_absent_respects_sessions(san, name="cf-absent"):
     credentials = ("%s-in" % name, SECRET)
-    ok(san.play(san.task(name, size="8M", initiators=[CLIENT], chap=chap(name))))
-    san.stay_logged_in(name, CLIENT, chap=credentials)
+    ok(san.play(san.task(name, size="8M", initiators=[client(name)], chap=chap(name))))
+    san.stay_logged_in(name, client(name), chap=credentials)
     before = san.snapshot()
     refused = san.play(san.task(name, state="absent", ignore_errors=True))[0]
     assert refused["failed"] is True and refused["msg"].startswith("force: volume '%s' has live sessions from %s"
-                                                                   % (name, CLIENT))
+                                                                   % (name, client(name)))
     assert san.snapshot() == before
     removed = ok(san.play(san.task(name, state="absent", force=True), san.task(name, state="absent", force=True),
                           san.info(name)))
     assert (removed[0]["changed"], removed[1]["changed"]) == (True, False)
     assert removed[2]["volumes"] == []
-    assert not san.logs_in(name, CLIENT, chap=credentials)
+    assert not san.logs_in(name, client(name), chap=credentials)
 
 
 COMMON_BAD_INPUT = [
@@ -202,13 +209,13 @@ COMMON_BAD_INPUT = [
 
 
 def scenario_bad_input_refused_and_nothing_changes(san, name="cf-bad"):
-    ok(san.play(san.task(name, size="64M", initiators=[CLIENT])))
+    ok(san.play(san.task(name, size="64M", initiators=[client(name)])))
     cases = COMMON_BAD_INPUT + [({"name": name, "size": "32M"}, "size: 32MiB (33554432 bytes) is smaller than the "
                                                                 "current size of volume '%s'" % name)] + list(san.refusals)
     before = san.snapshot()
     tasks = []
     for options, _message in cases:
-        arguments = {"name": "%s-new" % name, "size": "16M", "initiators": [CLIENT]}
+        arguments = {"name": "%s-new" % name, "size": "16M", "initiators": [client("%s-new" % name)]}
         arguments.update(options)
         tasks.append(san.task(arguments.pop("name"), ignore_errors=True, **arguments))
     result = san.play(*tasks)
@@ -225,10 +232,10 @@ def scenario_bad_input_refused_and_nothing_changes(san, name="cf-bad"):
 
 def scenario_no_secret_anywhere(san, name="cf-secret"):
     log = san.workdir / ("ansible-%s.log" % name)
-    tasks = [san.task(name, size="8M", initiators=[CLIENT], chap=chap(name), mutual_chap=mutual(name)),
-             san.task(name, size="8M", initiators=[CLIENT], chap=chap(name, SECRET_NEW), mutual_chap=mutual(name)),
-             san.task(name, check_mode=True, size="8M", initiators=[CLIENT], chap=chap(name), mutual_chap=mutual(name)),
-             san.task(name, size="8M", initiators=[CLIENT], ignore_errors=True, chap=chap(name, SECRET + "toolong")),
+    tasks = [san.task(name, size="8M", initiators=[client(name)], chap=chap(name), mutual_chap=mutual(name)),
+             san.task(name, size="8M", initiators=[client(name)], chap=chap(name, SECRET_NEW), mutual_chap=mutual(name)),
+             san.task(name, check_mode=True, size="8M", initiators=[client(name)], chap=chap(name), mutual_chap=mutual(name)),
+             san.task(name, size="8M", initiators=[client(name)], ignore_errors=True, chap=chap(name, SECRET + "toolong")),
              san.info()]
     result = san.play(*tasks, diff=True, verbose=True, env={"ANSIBLE_LOG_PATH": str(log)})
     ok(result)
@@ -239,7 +246,7 @@ def scenario_no_secret_anywhere(san, name="cf-secret"):
     assert leaked == []
     exposed = [path for place in san.secret_places() for path in private_files_only(place, secrets)]
     assert exposed == []
-    assert san.logs_in(name, CLIENT, chap=("%s-in" % name, SECRET_NEW), mutual=("%s-out" % name, MUTUAL_SECRET))
+    assert san.logs_in(name, client(name), chap=("%s-in" % name, SECRET_NEW), mutual=("%s-out" % name, MUTUAL_SECRET))
 
 
 SCENARIOS = [scenario_create_rerun_and_who_logs_in, scenario_check_mode_and_diff, scenario_grow_rounding_and_never_shrink,

@@ -110,7 +110,7 @@ def test_hosts_chap_rules_and_iqns_unique_across_hosts(api, array):
     taken = api("POST", "/hosts", params={"names": "h2"}, json={"iqns": [IQN.upper()]})
     assert taken.status_code == 400 and "already registered to host h1" in message(taken)
     tags = api("GET", "/hosts/tags", params={"resource_names": "h1", "namespaces": "sanboot-iscsi"}).json()
-    assert [(tag["key"], tag["value"]) for tag in tags["items"]] == [("k", "v")]
+    assert [(tag["key"], tag["value"], tag["copyable"]) for tag in tags["items"]] == [("k", "v", False)]
     cleared = api("PATCH", "/hosts", params={"names": "h1"}, json={"chap": {"host_user": "", "host_password": ""}})
     assert cleared.status_code == 200 and "chap" not in cleared.json()["items"][0]
 

@@ -9,24 +9,26 @@
 """The purefa backend of san_volume: a Pure Storage FlashArray, over its REST 2.x API.
 
 How a boot volume maps onto the array (docs/san.md, "Pure FlashArray"):
-- the volume is an array volume of the same name (`provisioned` bytes, a multiple of 512);
-- its server is an array host, named after the volume, carrying the initiator IQNs (lowercase)
-  and the CHAP credentials (`host_user`/`host_password` for one-way CHAP, `target_user`/
-  `target_password` for mutual CHAP);
+- the volume is an array volume of the same name (`provisioned` bytes, a multiple of 512), marked
+  as managed by a tag (namespace `sanboot-iscsi`, key `volume`, not copyable, so clones do not
+  inherit it);
+- its server is an array host carrying the initiator IQNs (lowercase) and the CHAP credentials
+  (`host_user`/`host_password` for one-way CHAP, `target_user`/`target_password` for mutual CHAP).
+  The array registers an IQN on one host only, so one host serves all the volumes of a server
+  (a boot LUN and data LUNs); a new host is named after the first volume made for it;
 - a connection joins the two with the boot LUN (1-4095);
 - the target IQN and the portal are the array's (its iSCSI ports, GET /ports): one IQN for the
-  whole array, the LUN tells the volumes a host sees apart. The root path is built from them.
+  whole array, the LUN tells apart the volumes a host sees. The root path is built from them.
 
 The array never returns CHAP passwords. To keep CHAP idempotent, the host carries, in tags of the
-collection's own namespace (`sanboot-iscsi`), a salted PBKDF2 hash of each secret (keys `chap` and
-`mutual-chap`) and the volume it belongs to (key `volume`, which also marks the host as managed).
-A wanted secret whose hash matches is "the same"; a mismatch or a missing tag is "changed".
+collection's namespace, a salted PBKDF2 hash of each secret (keys `chap` and `mutual-chap`) and
+the mark `managed`. A wanted secret whose hash matches is "the same"; a mismatch or a missing tag
+is "changed". CHAP belongs to the host: changing it for one volume changes it for every volume of
+that server (the run warns, naming them).
 
-A host the array already has with the volume's initiator IQNs under another name (the array
-registers an IQN on one host only and refuses a second with "already registered") is adopted
-when it is safe: it has no IQN the volume does not ask for and no connection to another volume,
-and no other volume of this collection owns it. Otherwise the run is refused, naming the host
-and the reason.
+A host the array already has with the volume's initiator IQNs (under any name) is adopted when it
+is safe: it registers no IQN the volume does not ask for, and it is connected to no volume this
+collection does not manage. Otherwise the run is refused, naming the host and the reason.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ SECTOR = 512
 LUN_MAX = 4095
 TAG_NAMESPACE = "sanboot-iscsi"
 TAG_VOLUME = "volume"
+TAG_MANAGED = "managed"
 TAG_CHAP = "chap"
 TAG_MUTUAL_CHAP = "mutual-chap"
 HASH_SCHEME = "pbkdf2-sha256"
@@ -108,6 +111,25 @@ def chap_hash_matches(value, username, secret) -> bool:
         return False
 
 
+class _OtherSecret:
+    """Stands for a secret known to differ from the wanted one (its hash is on the array and does not match):
+    equal to nothing, so the core reports "changed" rather than "cannot be read back"."""
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return True
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "<another secret>"
+
+
+OTHER_SECRET = _OtherSecret()
+
+
 # --- the backend ---------------------------------------------------------------------------------
 
 class PureFlashArrayBackend(SanBackend):
@@ -153,14 +175,14 @@ class PureFlashArrayBackend(SanBackend):
     def _hosts(self):
         return self._cached("hosts", lambda: {host["name"]: host for host in self.client.items("/hosts")})
 
-    def _host_tags(self):
-        """host name -> {key: value} of the collection's tag namespace."""
+    def _tags(self, kind):
+        """resource name -> {key: value} of the collection's tag namespace, for kind "hosts" or "volumes"."""
         def read():
             tags = {}
-            for tag in self.client.items("/hosts/tags", {"namespaces": [TAG_NAMESPACE]}):
+            for tag in self.client.items("/%s/tags" % kind, {"namespaces": [TAG_NAMESPACE]}):
                 tags.setdefault(tag["resource"]["name"], {})[tag["key"]] = tag.get("value", "")
             return tags
-        return self._cached("host_tags", read)
+        return self._cached(("tags", kind), read)
 
     def _volume_item(self, name):
         def read():
@@ -168,13 +190,10 @@ class PureFlashArrayBackend(SanBackend):
             return items[0] if items else None
         return self._cached(("volume", name), read)
 
-    def _connections(self, host_name):
-        return self._cached(("connections", host_name),
-                            lambda: self.client.items("/connections", {"host_names": [host_name]}, missing_ok=True))
-
-    def _volume_connections(self, volume_name):
-        return self._cached(("volume_connections", volume_name),
-                            lambda: self.client.items("/connections", {"volume_names": [volume_name]}, missing_ok=True))
+    def _connections(self, host_name=None, volume_name=None):
+        params = {"host_names": [host_name]} if host_name else {"volume_names": [volume_name]}
+        return self._cached(("connections", host_name, volume_name),
+                            lambda: self.client.items("/connections", params, missing_ok=True))
 
     def _ports(self):
         return self._cached("ports", lambda: [port for port in self.client.items("/ports") if port.get("iqn")])
@@ -188,12 +207,20 @@ class PureFlashArrayBackend(SanBackend):
             raise SanError("the FlashArray at %s has no iSCSI port (GET /ports lists none with an IQN)" % self.client.where)
         return normalize_iscsi_name(sorted(ports, key=lambda port: port["name"])[0]["iqn"])
 
-    def owner_host(self, name):
-        """The host this collection made (or adopted) for volume name, or None."""
-        for host_name, tags in sorted(self._host_tags().items()):
-            if tags.get(TAG_VOLUME) == name and host_name in self._hosts():
-                return self._hosts()[host_name]
+    def managed_volumes(self):
+        return sorted(name for name, tags in self._tags("volumes").items() if tags.get(TAG_VOLUME) == name)
+
+    def _host_of_iqn(self, iqn):
+        for host in self._hosts().values():
+            if iqn in (known.lower() for known in host.get("iqns") or []):
+                return host
         return None
+
+    def _host_volumes(self, host_name, but=None):
+        """(managed, unmanaged) names of the volumes connected to a host, without `but`."""
+        managed = set(self.managed_volumes())
+        names = sorted(c["volume"]["name"] for c in self._connections(host_name=host_name) if c["volume"]["name"] != but)
+        return [name for name in names if name in managed], [name for name in names if name not in managed]
 
     # -- input rules only the array has
 
@@ -249,16 +276,16 @@ class PureFlashArrayBackend(SanBackend):
         if not user:
             return None
         secret = None
-        if wanted is not None and wanted.username == user and tag and chap_hash_matches(tag, user, wanted.secret):
-            secret = wanted.secret
+        if wanted is not None and wanted.username == user and tag:
+            secret = wanted.secret if chap_hash_matches(tag, user, wanted.secret) else OTHER_SECRET
         return Credential(user, secret)
 
     def _volume(self, name, host, item, desired=None):
-        tags = self._host_tags().get(host["name"], {}) if host else {}
+        tags = self._tags("hosts").get(host["name"], {}) if host else {}
         chap = (host or {}).get("chap") or {}
         connection = None
         if host is not None:
-            connection = next((c for c in self._connections(host["name"]) if c["volume"]["name"] == name), None)
+            connection = next((c for c in self._connections(host_name=host["name"]) if c["volume"]["name"] == name), None)
         iqns = []
         for iqn in (host or {}).get("iqns") or []:
             try:
@@ -275,33 +302,32 @@ class PureFlashArrayBackend(SanBackend):
                       item["provisioned"] if item else None, iqns, (),
                       self._credential(chap.get("host_user"), tags.get(TAG_CHAP), desired and desired.chap),
                       self._credential(chap.get("target_user"), tags.get(TAG_MUTUAL_CHAP), desired and desired.mutual_chap),
-                      sessions=sessions, loaded=connection is not None and item is not None, managed=True,
+                      sessions=sessions, loaded=connection is not None, managed=True,
                       backend_data={"host": host, "item": item, "connection": connection})
 
     def get(self, name, desired=None):
-        host = self.owner_host(name)
         item = self._volume_item(name)
-        if item is not None and item.get("destroyed"):
-            item = None if host is None else item
-            if host is None:
-                return None  # a destroyed volume pending eradication: check_conflicts says so
-        if host is None:
-            if item is None or self._volume_connections(name):
-                return None  # nothing, or someone else's volume in use: check_conflicts says so
-            # A volume of this name with no connection (its data kept by state=absent, or made by hand):
-            # it becomes this volume's data, as tgt takes an existing backing file. Not served yet.
-            return self._volume(name, None, item, desired)
-        return self._volume(name, host, item, desired)
+        if item is None or item.get("destroyed"):
+            return None  # nothing, or destroyed and pending eradication: check_conflicts says so
+        hosts = sorted({c["host"]["name"] for c in self._connections(volume_name=name)})
+        if name in self.managed_volumes():
+            if len(hosts) > 1:
+                raise SanError("volume '%s' is connected to several hosts on the array (%s); sanboot.iscsi gives a volume "
+                               "to one server: disconnect the others" % (name, ", ".join(hosts)))
+            return self._volume(name, self._hosts().get(hosts[0]) if hosts else None, item, desired)
+        if hosts or desired is None or desired.state != "present":
+            return None  # someone else's volume in use (check_conflicts says so), or data kept by state=absent
+        # A volume of this name with no connection (its data kept by state=absent, or made by hand):
+        # it becomes this volume's data, as tgt takes an existing backing file. Not served yet.
+        return self._volume(name, None, item, desired)
 
     def list(self, include_unmanaged=False):
         volumes = []
-        for host_name, tags in sorted(self._host_tags().items()):
-            name = tags.get(TAG_VOLUME)
-            host = self._hosts().get(host_name)
-            if not name or host is None:
-                continue
-            volumes.append(self._volume(name, host, self._volume_item(name)))
-        return sorted(volumes, key=lambda volume: volume.name)
+        for name in self.managed_volumes():
+            volume = self.get(name)
+            if volume is not None:
+                volumes.append(volume)
+        return volumes
 
     def portal(self):
         ports = sorted(self._ports(), key=lambda port: port["name"])
@@ -327,12 +353,6 @@ class PureFlashArrayBackend(SanBackend):
 
     # -- conflicts
 
-    def _host_of_iqn(self, iqn):
-        for host in self._hosts().values():
-            if iqn in (known.lower() for known in host.get("iqns") or []):
-                return host
-        return None
-
     def check_conflicts(self, desired, current, others):
         self._adopt = None
         array_iqn = self.array_target_iqn()
@@ -353,63 +373,74 @@ class PureFlashArrayBackend(SanBackend):
                 raise SanInputError("name: volume '%s' was destroyed and is pending eradication on the array; recover it "
                                     "or eradicate it before creating it again" % desired.name)
             if item is not None:
-                hosts = sorted({c["host"]["name"] for c in self._volume_connections(desired.name)})
+                hosts = sorted({c["host"]["name"] for c in self._connections(volume_name=desired.name)})
                 raise SanInputError("name: the array has a volume '%s' connected to host(s) %s, which sanboot.iscsi does "
                                     "not manage; it does not take over a volume in use" % (desired.name, ", ".join(hosts)))
-        elif desired.clone_from is not None and not current.loaded and own is None:
+        elif desired.clone_from is not None and desired.name not in self.managed_volumes():
             raise SanInputError("clone_from: volume '%s' already exists on the array (its data was kept); clone_from "
                                 "never overwrites existing data" % desired.name)
-        owner_of = {tags.get(TAG_VOLUME): host for host, tags in self._host_tags().items() if tags.get(TAG_VOLUME)}
-        if own is None:
-            same_name = self._hosts().get(desired.name)
-            if same_name is not None and owner_of.get(desired.name) is None:
-                candidates = {same_name["name"]}
-            else:
-                candidates = set()
-            for iqn in desired.initiators:
-                host = self._host_of_iqn(iqn)
-                if host is not None:
-                    candidates.add(host["name"])
-            if len(candidates) > 1:
-                raise SanInputError("initiators: the array registers them on different hosts (%s); a volume's initiators "
-                                    "must be one host: merge them on the array, or list the IQNs of one host"
-                                    % ", ".join(sorted(candidates)))
-            if candidates:
-                self._adopt = self._adoptable(desired, self._hosts()[candidates.pop()], owner_of)
+        found = sorted({host["name"] for host in (self._host_of_iqn(iqn) for iqn in desired.initiators) if host})
+        if own is not None:
+            strangers = [name for name in found if name != own["name"]]
+            if strangers:
+                raise SanInputError("initiators: %s registered to host(s) %s on the array, and a FlashArray registers an "
+                                    "IQN on one host only: remove them there first"
+                                    % (", ".join(iqn for iqn in desired.initiators
+                                                 if (self._host_of_iqn(iqn) or {}).get("name") in strangers),
+                                       ", ".join(strangers)))
+            host = own
+        elif len(found) > 1:
+            raise SanInputError("initiators: the array registers them on different hosts (%s); a volume's initiators must "
+                                "be one host: merge them on the array, or list the IQNs of one host" % ", ".join(found))
+        elif found:
+            host = self._adopt = self._adoptable(desired, self._hosts()[found[0]])
         else:
-            for iqn in desired.initiators:
-                host = self._host_of_iqn(iqn)
-                if host is not None and host["name"] != own["name"]:
-                    raise SanInputError("initiators: %s is registered to host '%s' on the array, and a FlashArray "
-                                        "registers an IQN on one host only: remove it there first" % (iqn, host["name"]))
-        host_name = (own or self._adopt or {}).get("name")
-        if host_name is not None:
-            for connection in self._connections(host_name):
+            host = None
+            same_name = self._hosts().get(desired.name)
+            if same_name is not None:
+                raise SanInputError("name: the array has a host '%s' that registers other IQNs (%s); a new host for these "
+                                    "initiators would need its name: rename that host, or give this volume another name"
+                                    % (desired.name, ", ".join(same_name.get("iqns") or []) or "none"))
+        if host is not None:
+            for connection in self._connections(host_name=host["name"]):
                 if connection["volume"]["name"] != desired.name and connection["lun"] == desired.lun:
                     raise SanInputError("lun: host '%s' already sees volume '%s' as LUN %d; give this volume another lun"
-                                        % (host_name, connection["volume"]["name"], desired.lun))
+                                        % (host["name"], connection["volume"]["name"], desired.lun))
+            shared, _unmanaged = self._host_volumes(host["name"], but=desired.name)
+            if shared and current is not None:
+                changes = []
+                if sorted(current.initiators) != sorted(desired.initiators):
+                    changes.append("initiators")
+                if any(self._chap_differs(have, want) for have, want in ((current.chap, desired.chap),
+                                                                         (current.mutual_chap, desired.mutual_chap))):
+                    changes.append("CHAP")
+                if changes:
+                    self.warn("%s of volume '%s' belong to host '%s' on the array, which also serves %s: the change "
+                              "applies to them too" % (" and ".join(changes), desired.name, host["name"],
+                                                       ", ".join("volume '%s'" % name for name in shared)))
 
-    def _adoptable(self, desired, host, owner_of):
+    @staticmethod
+    def _chap_differs(have, want):
+        if want is None:
+            return have is not None
+        return not want.same_as(have)
+
+    def _adoptable(self, desired, host):
         """The existing host to use for this volume, or SanInputError saying why it cannot be."""
         name = host["name"]
-        owner = next((volume for volume, holder in owner_of.items() if holder == name), None)
-        if owner is not None and owner != desired.name:
-            raise SanInputError("initiators: host '%s' on the array, which registers %s, belongs to volume '%s'; an IQN is "
-                                "registered on one host only: remove it from that volume first"
-                                % (name, ", ".join(host.get("iqns") or []), owner))
         extra = sorted(iqn for iqn in (known.lower() for known in host.get("iqns") or []) if iqn not in desired.initiators)
         if extra:
-            raise SanInputError("initiators: host '%s' on the array registers %s too; sanboot.iscsi adopts an existing host "
-                                "only when it registers no other IQN: add them to initiators, or remove them on the array"
+            raise SanInputError("initiators: host '%s' on the array registers %s too; a volume's initiators are all the "
+                                "IQNs of its host: add them to initiators, or remove them on the array"
                                 % (name, ", ".join(extra)))
-        others = sorted(c["volume"]["name"] for c in self._connections(name) if c["volume"]["name"] != desired.name)
-        if others:
-            raise SanInputError("initiators: host '%s' on the array, which registers %s, is connected to other volumes (%s); "
-                                "sanboot.iscsi adopts an existing host only when it serves no other volume"
-                                % (name, ", ".join(host.get("iqns") or []), ", ".join(others)))
-        if name != desired.name:
-            self.warn("host '%s' on the array already registers %s: volume '%s' adopts it (its CHAP settings and tags are "
-                      "set by this run)" % (name, ", ".join(host.get("iqns") or []), desired.name))
+        _managed, unmanaged = self._host_volumes(name, but=desired.name)
+        if unmanaged:
+            raise SanInputError("initiators: host '%s' on the array, which registers %s, is connected to volumes that "
+                                "sanboot.iscsi does not manage (%s); it adopts a host only when that cannot change their "
+                                "access" % (name, ", ".join(host.get("iqns") or []), ", ".join(unmanaged)))
+        if TAG_MANAGED not in self._tags("hosts").get(name, {}):
+            self.warn("host '%s' on the array already registers %s: volume '%s' adopts it (its CHAP settings and tags "
+                      "are set by this run)" % (name, ", ".join(host.get("iqns") or []), desired.name))
         return host
 
     # -- changing
@@ -429,8 +460,8 @@ class PureFlashArrayBackend(SanBackend):
         return body
 
     @staticmethod
-    def _tags(name, chap, mutual_chap):
-        tags = [{"namespace": TAG_NAMESPACE, "key": TAG_VOLUME, "value": name}]
+    def _host_tags(chap, mutual_chap):
+        tags = [{"namespace": TAG_NAMESPACE, "key": TAG_MANAGED, "value": "true"}]
         if chap is not None:
             tags.append({"namespace": TAG_NAMESPACE, "key": TAG_CHAP, "value": chap_hash(chap.username, chap.secret)})
         if mutual_chap is not None:
@@ -438,16 +469,23 @@ class PureFlashArrayBackend(SanBackend):
                          "value": chap_hash(mutual_chap.username, mutual_chap.secret)})
         return tags
 
-    def _write_tags(self, host_name, name, chap, mutual_chap):
+    @staticmethod
+    def _volume_tags(name):
+        # Not copyable: a copy of this volume is another volume, with its own tag.
+        return [{"namespace": TAG_NAMESPACE, "key": TAG_VOLUME, "value": name, "copyable": False}]
+
+    def _write_host_tags(self, host_name, chap, mutual_chap):
         self.client.request("PUT", "/hosts/tags/batch", params={"resource_names": [host_name]},
-                            body=self._tags(name, chap, mutual_chap))
-        stale = [key for key, credential in ((TAG_CHAP, chap), (TAG_MUTUAL_CHAP, mutual_chap)) if credential is None]
+                            body=self._host_tags(chap, mutual_chap))
+        stale = [key for key, credential in ((TAG_CHAP, chap), (TAG_MUTUAL_CHAP, mutual_chap)) if credential is None
+                 and key in self._tags("hosts").get(host_name, {})]
         if stale:
             self.client.request("DELETE", "/hosts/tags", params={"resource_names": [host_name], "keys": stale,
                                                                  "namespaces": [TAG_NAMESPACE]})
 
     def clone(self, clone_from, desired):
-        self.client.request("POST", "/volumes", params={"names": [desired.name]}, body={"source": {"name": clone_from}})
+        self.client.request("POST", "/volumes", params={"names": [desired.name]},
+                            body={"source": {"name": clone_from}, "tags": self._volume_tags(desired.name)})
         self._created.append(("volume", desired.name))
         self._cache.pop(("volume", desired.name), None)
         return CLONE_METHOD
@@ -458,29 +496,39 @@ class PureFlashArrayBackend(SanBackend):
         item = self._volume_item(desired.name)
         if item is None:
             self.client.request("POST", "/volumes", params={"names": [desired.name]},
-                                body={"provisioned": desired.size_bytes})
+                                body={"provisioned": desired.size_bytes, "tags": self._volume_tags(desired.name)})
             self._created.append(("volume", desired.name))
-        elif desired.size_bytes is not None and desired.size_bytes > item["provisioned"]:
-            self.client.request("PATCH", "/volumes", params={"names": [desired.name]},
-                                body={"provisioned": desired.size_bytes})
-        host = self.owner_host(desired.name) or self._adopt
+        else:
+            if desired.size_bytes is not None and desired.size_bytes > item["provisioned"]:
+                self.client.request("PATCH", "/volumes", params={"names": [desired.name]},
+                                    body={"provisioned": desired.size_bytes})
+            if desired.name not in self.managed_volumes():
+                self.client.request("PUT", "/volumes/tags/batch", params={"resource_names": [desired.name]},
+                                    body=self._volume_tags(desired.name))
+                self._created.append(("volume tag", desired.name))
+        host = self._adopt
         if host is None:
-            self.client.request("POST", "/hosts", params={"names": [desired.name]},
-                                body={"iqns": list(desired.initiators),
-                                      "chap": self._chap_body(desired.chap, desired.mutual_chap),
-                                      "tags": self._tags(desired.name, desired.chap, desired.mutual_chap)}
-                                if desired.chap or desired.mutual_chap else
-                                {"iqns": list(desired.initiators),
-                                 "tags": self._tags(desired.name, None, None)})
+            body = {"iqns": list(desired.initiators), "tags": self._host_tags(desired.chap, desired.mutual_chap)}
+            chap = self._chap_body(desired.chap, desired.mutual_chap)
+            if chap:
+                body["chap"] = chap
+            self.client.request("POST", "/hosts", params={"names": [desired.name]}, body=body)
             self._created.append(("host", desired.name))
             host_name = desired.name
         else:
             host_name = host["name"]
             # CHAP first, then the IQNs: an adopted host is never reachable with less than it asks for.
-            self.client.request("PATCH", "/hosts", params={"names": [host_name]},
-                                body={"chap": self._chap_body(desired.chap, desired.mutual_chap, host)})
-            self._write_tags(host_name, desired.name, desired.chap, desired.mutual_chap)
-            self.client.request("PATCH", "/hosts", params={"names": [host_name]}, body={"iqns": list(desired.initiators)})
+            chap = self._chap_body(desired.chap, desired.mutual_chap, host)
+            current = self._volume(desired.name, host, item, desired)
+            if chap and (self._chap_differs(current.chap, desired.chap)
+                         or self._chap_differs(current.mutual_chap, desired.mutual_chap)):
+                self.client.request("PATCH", "/hosts", params={"names": [host_name]}, body={"chap": chap})
+                self._write_host_tags(host_name, desired.chap, desired.mutual_chap)
+            elif TAG_MANAGED not in self._tags("hosts").get(host_name, {}):
+                self._write_host_tags(host_name, desired.chap, desired.mutual_chap)
+            if sorted(iqn.lower() for iqn in host.get("iqns") or []) != sorted(desired.initiators):
+                self.client.request("PATCH", "/hosts", params={"names": [host_name]},
+                                    body={"iqns": list(desired.initiators)})
         self.client.request("POST", "/connections", params={"host_names": [host_name], "volume_names": [desired.name]},
                             body={"lun": desired.lun})
         self._created.append(("connection", host_name, desired.name))
@@ -492,6 +540,7 @@ class PureFlashArrayBackend(SanBackend):
                            % (current.describe(), current.size_bytes, size_bytes))
         self.client.request("PATCH", "/volumes", params={"names": [current.name]}, body={"provisioned": size_bytes})
         current.size_bytes = size_bytes
+        self._cache.pop(("volume", current.name), None)
 
     def set_access(self, current, initiators, allowed_addresses):
         host = current.backend_data.get("host")
@@ -508,7 +557,7 @@ class PureFlashArrayBackend(SanBackend):
         if body:
             self.client.request("PATCH", "/hosts", params={"names": [host["name"]]}, body={"chap": body})
         # The hashes after the change: a failure here leaves a tag that does not match, and the next run sets CHAP again.
-        self._write_tags(host["name"], current.name, chap, mutual_chap)
+        self._write_host_tags(host["name"], chap, mutual_chap)
 
     def delete(self, current, force, remove_data):
         host = current.backend_data.get("host")
@@ -516,12 +565,16 @@ class PureFlashArrayBackend(SanBackend):
             if current.backend_data.get("connection") is not None:
                 self.client.request("DELETE", "/connections", params={"host_names": [host["name"]],
                                                                       "volume_names": [current.name]})
-            remaining = [c for c in self._connections(host["name"]) if c["volume"]["name"] != current.name]
-            if not remaining:
+            managed, unmanaged = self._host_volumes(host["name"], but=current.name)
+            if not managed and not unmanaged and TAG_MANAGED in self._tags("hosts").get(host["name"], {}):
                 self.client.request("DELETE", "/hosts", params={"names": [host["name"]]})
-        if remove_data and current.backend_data.get("item") is not None:
+        if remove_data:
             # Destroyed, not eradicated: the array keeps it recoverable for its eradication delay.
             self.client.request("PATCH", "/volumes", params={"names": [current.name]}, body={"destroyed": True})
+        else:
+            # The data stays, no longer managed: a later creation of the same name takes it back.
+            self.client.request("DELETE", "/volumes/tags", params={"resource_names": [current.name], "keys": [TAG_VOLUME],
+                                                                   "namespaces": [TAG_NAMESPACE]})
         self.discard_cache()
 
     def commit(self, desired):
@@ -536,6 +589,10 @@ class PureFlashArrayBackend(SanBackend):
                                                                           "volume_names": [entry[2]]})
                 elif entry[0] == "host":
                     self.client.request("DELETE", "/hosts", params={"names": [entry[1]]})
+                elif entry[0] == "volume tag":
+                    self.client.request("DELETE", "/volumes/tags", params={"resource_names": [entry[1]],
+                                                                           "keys": [TAG_VOLUME],
+                                                                           "namespaces": [TAG_NAMESPACE]})
                 elif entry[0] == "volume":
                     self.client.request("PATCH", "/volumes", params={"names": [entry[1]]}, body={"destroyed": True})
                     self.client.request("DELETE", "/volumes", params={"names": [entry[1]]})

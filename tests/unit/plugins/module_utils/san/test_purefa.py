@@ -85,9 +85,10 @@ def test_create_maps_volume_host_and_connection_and_a_rerun_changes_nothing(arra
     assert (volume["chap_username"], volume["mutual_chap_username"], volume["path"]) == ("winboot01", "array01", None)
     # The salted hashes are in the host's tags, never a secret.
     tags = array.hosts["winboot01"]["tags"]
-    assert tags[(TAG_NAMESPACE, "volume")] == "winboot01"
-    assert chap_hash_matches(tags[(TAG_NAMESPACE, "chap")], "winboot01", SECRET)
-    assert chap_hash_matches(tags[(TAG_NAMESPACE, "mutual-chap")], "array01", MUTUAL)
+    assert array.volumes["winboot01"]["tags"] == {(TAG_NAMESPACE, "volume"): ("winboot01", False)}
+    assert tags[(TAG_NAMESPACE, "managed")] == ("true", False)
+    assert chap_hash_matches(tags[(TAG_NAMESPACE, "chap")][0], "winboot01", SECRET)
+    assert chap_hash_matches(tags[(TAG_NAMESPACE, "mutual-chap")][0], "array01", MUTUAL)
     assert SECRET not in repr(tags) and MUTUAL not in repr(tags)
     before = array.snapshot()
     again = run(array, **dict(options, size="999999"))
@@ -124,7 +125,7 @@ def test_grow_never_shrinks_and_check_mode_changes_nothing(array):
 
 
 def test_a_host_registered_under_another_name_is_adopted_when_safe(array):
-    array.hosts["SRV-WINBOOT01"] = {"name": "SRV-WINBOOT01", "iqns": [IQN.upper()], "chap": {}, "tags": {}}
+    array.seed_host("SRV-WINBOOT01", [IQN.upper()])
     warnings = []
     made = run(array, warnings=warnings, name="winboot01", size="1G", initiators=[IQN], chap=CHAP)
     assert made["changed"] is True
@@ -135,17 +136,35 @@ def test_a_host_registered_under_another_name_is_adopted_when_safe(array):
     assert run(array, name="winboot01", size="1G", initiators=[IQN], chap=CHAP)["changed"] is False
 
 
+def test_volumes_of_one_server_share_its_host_with_their_own_luns(array):
+    run(array, name="winboot01", size="1G", initiators=[IQN], chap=CHAP)
+    warnings = []
+    data = run(array, warnings=warnings, name="winboot01-data", size="2G", initiators=[IQN], chap=CHAP, lun=2)
+    assert data["changed"] is True and warnings == []
+    assert sorted((c["host"], c["volume"], c["lun"]) for c in array.connections) == [
+        ("winboot01", "winboot01", 1), ("winboot01", "winboot01-data", 2)]
+    with pytest.raises(SanInputError, match=r"^lun: host 'winboot01' already sees volume 'winboot01' as LUN 1"):
+        run(array, name="winboot01-more", size="1G", initiators=[IQN], chap=CHAP)
+    # CHAP is the host's: a change for one volume is a change for the server, and the run says so.
+    rotated = run(array, warnings=warnings, name="winboot01-data", size="2G", initiators=[IQN], lun=2,
+                  chap=dict(CHAP, secret=SECRET_NEW))
+    assert rotated["changed"] is True
+    assert warnings and "also serves volume 'winboot01'" in warnings[0]
+    run(array, name="winboot01-data", state="absent")
+    assert "winboot01" in array.hosts  # still serving winboot01
+    info = run_info(BACKENDS, params(array, name=None), None, [].append)
+    assert [volume["name"] for volume in info["volumes"]] == ["winboot01"]
+
+
 def test_a_host_that_is_not_safe_to_adopt_is_refused_naming_it(array):
-    array.hosts["shared"] = {"name": "shared", "iqns": [IQN, "iqn.2026-11.test:second"], "chap": {}, "tags": {}}
+    array.seed_host("shared", [IQN, "iqn.2026-11.test:second"])
     before = array.snapshot()
     with pytest.raises(SanInputError, match=r"^initiators: host 'shared' on the array registers iqn.2026-11.test:second too"):
         run(array, name="winboot01", size="1G", initiators=[IQN])
     array.hosts["shared"]["iqns"] = [IQN]
-    array.volumes["data"] = {"id": "x", "name": "data", "provisioned": 1024, "destroyed": False, "serial": "1",
-                             "created": 1}
-    array.connections.append({"host": "shared", "volume": "data", "lun": 1})
+    array.seed_volume("data", 1024, connect_to="shared")
     before = array.snapshot()
-    with pytest.raises(SanInputError, match=r"is connected to other volumes \(data\)"):
+    with pytest.raises(SanInputError, match=r"is connected to volumes that sanboot.iscsi does not manage \(data\)"):
         run(array, name="winboot01", size="1G", initiators=[IQN])
     assert array.snapshot() == before
 
