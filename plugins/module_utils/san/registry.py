@@ -16,8 +16,10 @@ module with the module_utils it imports, and finds them by reading the imports.)
 
 from __future__ import annotations
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.purefa.backend import PureFlashArrayBackend
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.backend import TgtBackend
 
 BACKENDS = {
     "tgt": TgtBackend,
+    "purefa": PureFlashArrayBackend,
 }
