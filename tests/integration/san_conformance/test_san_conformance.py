@@ -223,7 +223,7 @@ def scenario_bad_input_refused_and_nothing_changes(san, name="cf-bad"):
     for (options, message), task in zip(cases, result.tasks):
         if task.get("failed") is not True or message not in task.get("msg", "") or "Traceback" in str(task):
             failures.append((options, task.get("msg", task)))
-    assert failures == [], failures
+    assert failures == [], "\n".join("%r: %s" % failure for failure in failures)
     # Every refusal names its option first (Ansible's own argument checks name it in their sentence).
     assert san.snapshot() == before
     for secret in (SECRET, MUTUAL_SECRET, "Short12345a"):
