@@ -18,7 +18,7 @@ options:
         must run on that host, as root (use C(delegate_to) and C(become)).
       - V(purefa) is a Pure Storage FlashArray, through its REST 2.x API (O(api_url), O(api_token)). The module runs
         where it can reach the array's management address, usually the controller. A volume is an array volume, its
-        server an array host with the initiator IQNs and CHAP, joined by a connection with O(lun); the target IQN and
+        server an array host with the initiator IQNs and CHAP, joined by a connection with the volume's LUN; the target IQN and
         the portal are the array's (its iSCSI ports). See the SAN guide for what is refused.
     type: str
     default: tgt

@@ -462,8 +462,8 @@ class PureArrayDouble:
         name = names[0]
         _check_name("volume", name)
         if name in self.volumes:
-            raise ArrayError("Volume already exists%s." % (" (destroyed, pending eradication)"
-                                                             if self.volumes[name]["destroyed"] else ""), name)
+            pending = " (destroyed, pending eradication)" if self.volumes[name]["destroyed"] else ""
+            raise ArrayError("Volume already exists%s." % pending, name)
         source = body.get("source")
         if source is not None:
             source_name = source.get("name")

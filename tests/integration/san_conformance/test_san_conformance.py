@@ -25,6 +25,8 @@ def client(name):
 
 def other(name):
     return "iqn.1991-05.com.microsoft:%s-b" % name
+
+
 MIB = 1024 * 1024
 
 
@@ -92,10 +94,11 @@ def scenario_grow_rounding_and_never_shrink(san, name="cf-grow"):
     first = ok(san.play(san.task(name, size="1000000", initiators=[client(name)])))[0]
     # Rounded up to the backend's granularity (512-byte sectors on both); asking again is no change.
     assert first["volume"]["size_bytes"] == 1000448
-    same = ok(san.play(san.task(name, size="999999", initiators=[client(name)]), san.task(name, size="1000448",
-                                                                                     initiators=[client(name)])))
+    same = ok(san.play(san.task(name, size="999999", initiators=[client(name)]),
+                       san.task(name, size="1000448", initiators=[client(name)])))
     assert (same[0]["changed"], same[1]["changed"]) == (False, False)
-    grown = ok(san.play(san.task(name, size="16M", initiators=[client(name)]), san.task(name, size="16M", initiators=[client(name)])))
+    grow = san.task(name, size="16M", initiators=[client(name)])
+    grown = ok(san.play(grow, grow))
     assert (grown[0]["changed"], grown[1]["changed"]) == (True, False)
     assert grown[0]["volume"]["size_bytes"] == 16 * MIB
     before = san.snapshot()

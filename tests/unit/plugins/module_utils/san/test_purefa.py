@@ -91,7 +91,9 @@ def test_create_maps_volume_host_and_connection_and_a_rerun_changes_nothing(arra
     assert chap_hash_matches(tags[(TAG_NAMESPACE, "mutual-chap")][0], "array01", MUTUAL)
     assert SECRET not in repr(tags) and MUTUAL not in repr(tags)
     before = array.snapshot()
-    again = run(array, **dict(options, size="999999"))
+    rerun = dict(options)
+    rerun["size"] = "999999"
+    again = run(array, **rerun)
     assert again["changed"] is False and again["actions"] == []
     assert array.snapshot() == before
     # Only reads on a rerun.
