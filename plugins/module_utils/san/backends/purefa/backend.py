@@ -407,6 +407,18 @@ class PureFlashArrayBackend(SanBackend):
                     raise SanInputError("lun: host '%s' already sees volume '%s' as LUN %d; give this volume another lun"
                                         % (host["name"], connection["volume"]["name"], desired.lun))
             shared, _unmanaged = self._host_volumes(host["name"], but=desired.name)
+            chap_now = host.get("chap") or {}
+            for option, key, wanted in (("chap", "host_user", desired.chap), ("mutual_chap", "target_user",
+                                                                               desired.mutual_chap)):
+                if shared and chap_now.get(key) and wanted is None:
+                    # CHAP is the host's: leaving it out here would take it from the server's other volumes too.
+                    raise SanInputError("%s: host '%s' on the array also serves %s, which use%s %s user %s; a FlashArray "
+                                        "keeps CHAP per host, so removing it here would remove it from them too: give "
+                                        "the same %s" % (option, host["name"],
+                                                         ", ".join("volume '%s'" % name for name in shared),
+                                                         "s" if len(shared) == 1 else "",
+                                                         "CHAP" if option == "chap" else "mutual CHAP",
+                                                         chap_now[key], option))
             if shared and current is not None:
                 changes = []
                 if sorted(current.initiators) != sorted(desired.initiators):
