@@ -111,6 +111,11 @@ def chap_hash_matches(value, username, secret) -> bool:
         return False
 
 
+def _kept(credential):
+    """A credential the volume keeps as it is (its option left out): its secret is not known here."""
+    return credential is not None and not isinstance(credential.secret, str)
+
+
 class _OtherSecret:
     """Stands for a secret known to differ from the wanted one (its hash is on the array and does not match):
     equal to nothing, so the core reports "changed" rather than "cannot be read back"."""
@@ -139,6 +144,11 @@ class PureFlashArrayBackend(SanBackend):
     target_per_volume = False
     CONNECTION_OPTIONS = CONNECTION_OPTIONS
     VOLUME_OPTIONS = {}
+    # What the array's CHAP fields carry (the core checks these before anything is read or changed).
+    CHAP_USERNAME_PATTERN = SAFE_CREDENTIAL
+    CHAP_USERNAME_RULE = SAFE_CREDENTIAL_RULE
+    CHAP_SECRET_PATTERN = SAFE_CREDENTIAL
+    CHAP_SECRET_RULE = SAFE_CREDENTIAL_RULE
 
     def __init__(self, params, run_command, warn):
         super().__init__(params, run_command, warn)
@@ -264,10 +274,10 @@ class PureFlashArrayBackend(SanBackend):
         for option, credential in (("chap", desired.chap), ("mutual_chap", desired.mutual_chap)):
             if credential is None:
                 continue
-            if not SAFE_CREDENTIAL.match(credential.username):
+            if not self.CHAP_USERNAME_PATTERN.match(credential.username):
                 raise SanInputError("%s.username '%s' may contain only %s on the purefa backend"
                                     % (option, credential.username, SAFE_CREDENTIAL_RULE))
-            if not SAFE_CREDENTIAL.match(credential.secret):
+            if not self.CHAP_SECRET_PATTERN.match(credential.secret):
                 raise SanInputError("%s.secret may contain only %s on the purefa backend" % (option, SAFE_CREDENTIAL_RULE))
 
     # -- reading
@@ -276,7 +286,7 @@ class PureFlashArrayBackend(SanBackend):
         if not user:
             return None
         secret = None
-        if wanted is not None and wanted.username == user and tag:
+        if wanted is not None and wanted.username == user and tag and not _kept(wanted):
             secret = wanted.secret if chap_hash_matches(tag, user, wanted.secret) else OTHER_SECRET
         return Credential(user, secret)
 
@@ -408,9 +418,24 @@ class PureFlashArrayBackend(SanBackend):
                                         % (host["name"], connection["volume"]["name"], desired.lun))
             shared, _unmanaged = self._host_volumes(host["name"], but=desired.name)
             chap_now = host.get("chap") or {}
-            for option, key, wanted in (("chap", "host_user", desired.chap), ("mutual_chap", "target_user",
-                                                                               desired.mutual_chap)):
-                if shared and chap_now.get(key) and wanted is None:
+            remove_chap = getattr(desired, "remove_chap", False)
+            remove_mutual_chap = remove_chap or getattr(desired, "remove_mutual_chap", False)
+            if current is None:
+                # A new volume on a host the array has: left out, CHAP stays as the host has it.
+                if desired.chap is None and chap_now.get("host_user") and not remove_chap:
+                    desired.chap = Credential(chap_now["host_user"])
+                    getattr(desired, "kept", []).append("chap")
+                if desired.mutual_chap is None and chap_now.get("target_user") and not remove_mutual_chap \
+                        and desired.chap is not None:
+                    desired.mutual_chap = Credential(chap_now["target_user"])
+                    getattr(desired, "kept", []).append("mutual_chap")
+            for option, key, wanted, removed in (("chap", "host_user", desired.chap, remove_chap),
+                                                 ("mutual_chap", "target_user", desired.mutual_chap, remove_mutual_chap)):
+                if shared and chap_now.get(key) and wanted is None and removed:
+                    self.warn("remove_%s: host '%s' on the array also serves %s: a FlashArray keeps CHAP per host, so "
+                              "it is removed from them too" % (option, host["name"],
+                                                               ", ".join("volume '%s'" % name for name in shared)))
+                elif shared and chap_now.get(key) and wanted is None:
                     # CHAP is the host's: leaving it out here would take it from the server's other volumes too.
                     raise SanInputError("%s: host '%s' on the array also serves %s, which use%s %s user %s; a FlashArray "
                                         "keeps CHAP per host, so removing it here would remove it from them too: give "
@@ -435,6 +460,8 @@ class PureFlashArrayBackend(SanBackend):
     def _chap_differs(have, want):
         if want is None:
             return have is not None
+        if _kept(want):
+            return have is None or have.username != want.username
         return not want.same_as(have)
 
     def _adoptable(self, desired, host):
@@ -461,11 +488,15 @@ class PureFlashArrayBackend(SanBackend):
         """The host's chap object: empty strings clear what is set and not wanted."""
         body = {}
         now = (current or {}).get("chap") or {}
-        if chap is not None:
+        if _kept(chap):
+            pass  # as it is on the host
+        elif chap is not None:
             body.update(host_user=chap.username, host_password=chap.secret)
         elif now.get("host_user"):
             body.update(host_user="", host_password="")
-        if mutual_chap is not None:
+        if _kept(mutual_chap):
+            pass
+        elif mutual_chap is not None:
             body.update(target_user=mutual_chap.username, target_password=mutual_chap.secret)
         elif now.get("target_user"):
             body.update(target_user="", target_password="")
@@ -474,9 +505,9 @@ class PureFlashArrayBackend(SanBackend):
     @staticmethod
     def _host_tags(chap, mutual_chap):
         tags = [{"namespace": TAG_NAMESPACE, "key": TAG_MANAGED, "value": "true"}]
-        if chap is not None:
+        if chap is not None and not _kept(chap):
             tags.append({"namespace": TAG_NAMESPACE, "key": TAG_CHAP, "value": chap_hash(chap.username, chap.secret)})
-        if mutual_chap is not None:
+        if mutual_chap is not None and not _kept(mutual_chap):
             tags.append({"namespace": TAG_NAMESPACE, "key": TAG_MUTUAL_CHAP,
                          "value": chap_hash(mutual_chap.username, mutual_chap.secret)})
         return tags

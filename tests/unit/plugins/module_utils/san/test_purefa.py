@@ -147,13 +147,13 @@ def test_volumes_of_one_server_share_its_host_with_their_own_luns(array):
         ("winboot01", "winboot01", 1), ("winboot01", "winboot01-data", 2)]
     with pytest.raises(SanInputError, match=r"^lun: host 'winboot01' already sees volume 'winboot01' as LUN 1"):
         run(array, name="winboot01-more", size="1G", initiators=[IQN], chap=CHAP)
-    # Without chap, a third volume would take CHAP from the server's other volumes: refused, nothing changed.
-    before = array.snapshot()
-    with pytest.raises(SanInputError, match=r"^chap: host 'winboot01' on the array also serves volume 'winboot01', "
-                                            r"volume 'winboot01-data', which use CHAP user winboot01; a FlashArray "
-                                            r"keeps CHAP per host"):
-        run(array, name="winboot01-more", size="1G", initiators=[IQN], lun=3)
-    assert array.snapshot() == before
+    # Left out, CHAP stays as the host has it: a third volume of the server does not take it from the others.
+    before = array.hosts["winboot01"]["chap"]
+    third = run(array, name="winboot01-more", size="1G", initiators=[IQN], lun=3)
+    assert third["changed"] is True and third["volume"]["chap_username"] == "winboot01"
+    assert array.hosts["winboot01"]["chap"] == before
+    assert run(array, name="winboot01-more", size="1G", initiators=[IQN], lun=3, chap=CHAP)["changed"] is False
+    run(array, name="winboot01-more", state="absent")
     # CHAP is the host's: a change for one volume is a change for the server, and the run says so.
     rotated = run(array, warnings=warnings, name="winboot01-data", size="2G", initiators=[IQN], lun=2,
                   chap=dict(CHAP, secret=SECRET_NEW))
