@@ -250,3 +250,19 @@ def test_secrets_stay_out_of_errors_and_reprs_and_ca_path_beats_the_environment(
                                        r"\(certificate verify failed: .*\): give ca_path"):
         run(array, ca_path=None, name="winboot01", size="1G", initiators=[IQN])
     assert run(array, ca_path=None, validate_certs=False, name="winboot01", size="1G", initiators=[IQN])["changed"] is False
+
+
+def test_an_array_that_does_not_answer_is_a_clear_timeout():
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        client = PureClient("https://127.0.0.1:%d" % listener.getsockname()[1], "SecretToken-0123", timeout=1)
+        with pytest.raises(SanError) as refused:
+            client.login()
+        assert str(refused.value) == ("the FlashArray at https://127.0.0.1:%d did not answer the API version list "
+                                      "within 1 s (timeout)" % listener.getsockname()[1])
+        assert "SecretToken" not in str(refused.value) + repr(client)
+    finally:
+        listener.close()
