@@ -184,6 +184,13 @@ def test_clone_uses_the_array_copy_and_absent_respects_sessions(array):
     assert cloned["clone_method"] == "array copy"
     assert array.volumes["winboot01"]["source"]["name"] == "golden"
     assert array.volumes["winboot01"]["provisioned"] == 2 * 1024 ** 3
+    # A snapshot of the golden volume (volume.suffix) is a clone source too.
+    array._post_volume_snapshots({"source_names": ["golden"]}, {"suffix": "sysprep"})
+    from_snapshot = run(array, name="winboot02", clone_from="golden.sysprep", initiators=["iqn.2026-11.test:two"])
+    assert from_snapshot["clone_method"] == "array copy"
+    assert array.volumes["winboot02"]["source"]["name"] == "golden.sysprep"
+    with pytest.raises(SanInputError, match=r"^clone_from: there is no snapshot 'golden.nosuch' on the array"):
+        run(array, name="winboot03", clone_from="golden.nosuch", initiators=["iqn.2026-11.test:three"])
     array.add_session(IQN)
     with pytest.raises(SanInputError, match=r"^force: volume 'winboot01' has live sessions from %s" % IQN):
         run(array, name="winboot01", state="absent")
