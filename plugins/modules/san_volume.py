@@ -167,7 +167,8 @@ options:
     type: bool
     default: false
 notes:
-  - Run it on the storage host, as root, with C(delegate_to) (see the examples). It needs C(tgtadm) there.
+  - B(tgt) - run it on the storage host, as root, with C(delegate_to) (see the examples). It needs C(tgtadm) there.
+    B(purefa) - run it where the array's API is reachable (the controller); it needs the Python library C(requests).
   - A volume restricted by O(initiators) only gets the address rule C(NONE) as well. Without any address rule,
     C(tgt-admin) (and so a restart of the tgt service) would admit every address; C(NONE) matches no address.
   - "CHAP secrets reach C(tgtd) over its root-only control socket, never on a command line, where every local user
