@@ -21,6 +21,8 @@ options:
         server an array host with the initiator IQNs and CHAP, joined by a connection with the volume's LUN; the target IQN and
         the portal are the array's (its iSCSI ports). See the SAN guide for what is refused.
     type: str
+    # Mirrors plugins/module_utils/san/registry.py (BACKENDS, DEFAULT_BACKEND); a unit test holds them equal.
+    choices: [purefa, tgt]
     default: tgt
   portal:
     description:

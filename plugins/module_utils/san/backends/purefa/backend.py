@@ -271,14 +271,6 @@ class PureFlashArrayBackend(SanBackend):
         if desired.clone_from is not None and desired.clone_from.startswith("/"):
             raise SanInputError("clone_from: the purefa backend copies a volume or snapshot on the array, not an image "
                                 "file: give its name")
-        for option, credential in (("chap", desired.chap), ("mutual_chap", desired.mutual_chap)):
-            if credential is None:
-                continue
-            if not self.CHAP_USERNAME_PATTERN.match(credential.username):
-                raise SanInputError("%s.username '%s' may contain only %s on the purefa backend"
-                                    % (option, credential.username, SAFE_CREDENTIAL_RULE))
-            if not self.CHAP_SECRET_PATTERN.match(credential.secret):
-                raise SanInputError("%s.secret may contain only %s on the purefa backend" % (option, SAFE_CREDENTIAL_RULE))
 
     # -- reading
 
