@@ -323,10 +323,11 @@ class PureArrayDouble:
             if connect_to:
                 self.connections.append({"host": connect_to, "volume": name, "lun": lun})
 
-    def fail_next(self, method, path, message="Injected fault."):
-        """The next request with this method and path (e.g. "PATCH", "/hosts") is refused with 400."""
+    def fail_next(self, method, path, message="Injected fault.", skip=0):
+        """The next request with this method and path (e.g. "PATCH", "/hosts"), after `skip` of them, is refused
+        with 400."""
         with self.lock:
-            self.faults.append((method.upper(), path, message))
+            self.faults.append([method.upper(), path, message, skip])
 
     def snapshot(self):
         """Everything a run could change, for before/after comparisons."""
@@ -391,10 +392,13 @@ class PureArrayDouble:
             if not path.startswith(PREFIX + "/"):
                 raise ArrayError("Unsupported API version or path.", status=404)
             resource = path[len(PREFIX):]
-            for index, (fault_method, fault_path, message) in enumerate(self.faults):
-                if fault_method == method and fault_path == resource:
+            for index, fault in enumerate(self.faults):
+                if fault[:2] == [method, resource]:
+                    if fault[3]:
+                        fault[3] -= 1
+                        break
                     del self.faults[index]
-                    raise ArrayError(message)
+                    raise ArrayError(fault[2])
             if resource == "/login" and method == "POST":
                 return self._login(headers)
             header = {name.lower(): value for name, value in headers}

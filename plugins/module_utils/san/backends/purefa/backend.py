@@ -155,7 +155,7 @@ class PureFlashArrayBackend(SanBackend):
         self._client = None
         self._cache = {}
         self._adopt = None
-        self._created = []  # ("volume" | "host" | "connection", names...) this run made, for rollback
+        self._journal = []  # (what was done, how to undo it or None), for rollback
 
     def __repr__(self):
         return "PureFlashArrayBackend(%r)" % (self._client,)
@@ -518,10 +518,17 @@ class PureFlashArrayBackend(SanBackend):
             self.client.request("DELETE", "/hosts/tags", params={"resource_names": [host_name], "keys": stale,
                                                                  "namespaces": [TAG_NAMESPACE]})
 
+    def _undo_new_volume(self, name):
+        self.client.request("PATCH", "/volumes", params={"names": [name]}, body={"destroyed": True})
+        self.client.request("DELETE", "/volumes", params={"names": [name]})
+
+    def _done(self, what, undo):
+        self._journal.append((what, undo))
+
     def clone(self, clone_from, desired):
         self.client.request("POST", "/volumes", params={"names": [desired.name]},
                             body={"source": {"name": clone_from}, "tags": self._volume_tags(desired.name)})
-        self._created.append(("volume", desired.name))
+        self._done("copy %s to volume %s" % (clone_from, desired.name), lambda: self._undo_new_volume(desired.name))
         self._cache.pop(("volume", desired.name), None)
         return CLONE_METHOD
 
@@ -532,15 +539,18 @@ class PureFlashArrayBackend(SanBackend):
         if item is None:
             self.client.request("POST", "/volumes", params={"names": [desired.name]},
                                 body={"provisioned": desired.size_bytes, "tags": self._volume_tags(desired.name)})
-            self._created.append(("volume", desired.name))
+            self._done("create volume %s" % desired.name, lambda: self._undo_new_volume(desired.name))
         else:
-            if desired.size_bytes is not None and desired.size_bytes > item["provisioned"]:
-                self.client.request("PATCH", "/volumes", params={"names": [desired.name]},
-                                    body={"provisioned": desired.size_bytes})
             if desired.name not in self.managed_volumes():
                 self.client.request("PUT", "/volumes/tags/batch", params={"resource_names": [desired.name]},
                                     body=self._volume_tags(desired.name))
-                self._created.append(("volume tag", desired.name))
+                self._done("tag volume %s" % desired.name, lambda: self.client.request(
+                    "DELETE", "/volumes/tags", params={"resource_names": [desired.name], "keys": [TAG_VOLUME],
+                                                       "namespaces": [TAG_NAMESPACE]}))
+            if desired.size_bytes is not None and desired.size_bytes > item["provisioned"]:
+                self.client.request("PATCH", "/volumes", params={"names": [desired.name]},
+                                    body={"provisioned": desired.size_bytes})
+                self._done("grow volume %s" % desired.name, None)
         host = self._adopt
         if host is None:
             body = {"iqns": list(desired.initiators), "tags": self._host_tags(desired.chap, desired.mutual_chap)}
@@ -548,7 +558,8 @@ class PureFlashArrayBackend(SanBackend):
             if chap:
                 body["chap"] = chap
             self.client.request("POST", "/hosts", params={"names": [desired.name]}, body=body)
-            self._created.append(("host", desired.name))
+            self._done("create host %s" % desired.name, lambda: self.client.request(
+                "DELETE", "/hosts", params={"names": [desired.name]}))
             host_name = desired.name
         else:
             host_name = host["name"]
@@ -558,15 +569,16 @@ class PureFlashArrayBackend(SanBackend):
             if chap and (self._chap_differs(current.chap, desired.chap)
                          or self._chap_differs(current.mutual_chap, desired.mutual_chap)):
                 self.client.request("PATCH", "/hosts", params={"names": [host_name]}, body={"chap": chap})
+                self._done("set the CHAP of host %s" % host_name, None)
                 self._write_host_tags(host_name, desired.chap, desired.mutual_chap)
             elif TAG_MANAGED not in self._tags("hosts").get(host_name, {}):
                 self._write_host_tags(host_name, desired.chap, desired.mutual_chap)
             if sorted(iqn.lower() for iqn in host.get("iqns") or []) != sorted(desired.initiators):
-                self.client.request("PATCH", "/hosts", params={"names": [host_name]},
-                                    body={"iqns": list(desired.initiators)})
+                self._patch_iqns(host, desired.initiators)
         self.client.request("POST", "/connections", params={"host_names": [host_name], "volume_names": [desired.name]},
                             body={"lun": desired.lun})
-        self._created.append(("connection", host_name, desired.name))
+        self._done("connect volume %s to host %s" % (desired.name, host_name), lambda: self.client.request(
+            "DELETE", "/connections", params={"host_names": [host_name], "volume_names": [desired.name]}))
         self.discard_cache()
 
     def grow(self, current, size_bytes):
@@ -574,6 +586,7 @@ class PureFlashArrayBackend(SanBackend):
             raise SanError("refusing to change %s from %s to %s bytes: volumes only grow"
                            % (current.describe(), current.size_bytes, size_bytes))
         self.client.request("PATCH", "/volumes", params={"names": [current.name]}, body={"provisioned": size_bytes})
+        self._done("grow %s" % current.describe(), None)  # never undone: that would shrink it
         current.size_bytes = size_bytes
         self._cache.pop(("volume", current.name), None)
 
@@ -581,8 +594,14 @@ class PureFlashArrayBackend(SanBackend):
         host = current.backend_data.get("host")
         if host is None:
             return  # not served yet: create() sets the host
+        self._patch_iqns(host, initiators)
+
+    def _patch_iqns(self, host, initiators):
         # One PATCH replaces the IQN list: the array applies it at once, no moment with both or neither.
+        before = list(host.get("iqns") or [])
         self.client.request("PATCH", "/hosts", params={"names": [host["name"]]}, body={"iqns": list(initiators)})
+        self._done("set the IQNs of host %s" % host["name"], lambda: self.client.request(
+            "PATCH", "/hosts", params={"names": [host["name"]]}, body={"iqns": before}))
 
     def set_chap(self, current, chap, mutual_chap):
         host = current.backend_data.get("host")
@@ -591,6 +610,8 @@ class PureFlashArrayBackend(SanBackend):
         body = self._chap_body(chap, mutual_chap, host)
         if body:
             self.client.request("PATCH", "/hosts", params={"names": [host["name"]]}, body={"chap": body})
+            # The array never returns the old secrets: this change cannot be undone (it is atomic, though).
+            self._done("set the CHAP of host %s" % host["name"], None)
         # The hashes after the change: a failure here leaves a tag that does not match, and the next run sets CHAP again.
         self._write_host_tags(host["name"], chap, mutual_chap)
 
@@ -613,25 +634,24 @@ class PureFlashArrayBackend(SanBackend):
         self.discard_cache()
 
     def commit(self, desired):
-        self._created = []
+        self._journal = []
 
     def rollback(self):
-        """Undo what this run created, newest first, so that a re-run starts clean."""
-        for entry in reversed(self._created):
-            try:
-                if entry[0] == "connection":
-                    self.client.request("DELETE", "/connections", params={"host_names": [entry[1]],
-                                                                          "volume_names": [entry[2]]})
-                elif entry[0] == "host":
-                    self.client.request("DELETE", "/hosts", params={"names": [entry[1]]})
-                elif entry[0] == "volume tag":
-                    self.client.request("DELETE", "/volumes/tags", params={"resource_names": [entry[1]],
-                                                                           "keys": [TAG_VOLUME],
-                                                                           "namespaces": [TAG_NAMESPACE]})
-                elif entry[0] == "volume":
-                    self.client.request("PATCH", "/volumes", params={"names": [entry[1]]}, body={"destroyed": True})
-                    self.client.request("DELETE", "/volumes", params={"names": [entry[1]]})
-            except PureError:
-                continue  # keep undoing the rest; the next run reports what is left
-        self._created = []
-        self.discard_cache()
+        """Undo this run's changes in reverse order; stop at one that cannot be undone (a CHAP change: the array
+        never returns the old secret; a growth: undoing it would shrink the volume) or whose undo fails."""
+        journal, self._journal = self._journal, []
+        try:
+            while journal:
+                what, undo = journal.pop()
+                if undo is None:
+                    return ("undoing stopped at '%s', which cannot be undone (the array never returns an old CHAP secret, "
+                            "and a volume is never shrunk); the volume keeps the protection it had at that point: run "
+                            "the task again" % what)
+                try:
+                    undo()
+                except PureError as exc:
+                    return ("undoing '%s' failed (%s), so undoing stopped there; the volume keeps the protection it had "
+                            "at that point: run the task again" % (what, exc))
+            return None
+        finally:
+            self.discard_cache()

@@ -240,6 +240,38 @@ def test_a_fault_midway_through_a_creation_leaves_nothing_and_a_rerun_converges(
     assert run(array, name="winboot01", size="1G", initiators=[IQN], chap=CHAP)["changed"] is False
 
 
+def test_a_fault_in_a_change_is_undone_up_to_what_cannot_be(array):
+    run(array, name="winboot01", size="1G", initiators=[IQN], chap=CHAP)
+    before = array.snapshot()
+    # Access narrowed (the IQN list replaced), then the check after the steps sees it fail: the IQNs go back.
+    array.fail_next("PUT", "/hosts/tags/batch")
+    with pytest.raises(SanError, match=r"Injected fault"):
+        run(array, name="winboot01", size="1G", initiators=["iqn.2026-11.test:other"], chap=dict(CHAP, secret=SECRET_NEW))
+    host = array.hosts["winboot01"]
+    # CHAP first (the array applies the whole chap object at once); the tag write failed before access changed.
+    assert host["iqns"] == [IQN] and host["chap"]["host_password"] == SECRET_NEW
+    # The next run converges: the hash tag does not match, so CHAP is set again with its tag.
+    again = run(array, name="winboot01", size="1G", initiators=["iqn.2026-11.test:other"], chap=dict(CHAP, secret=SECRET_NEW))
+    assert again["changed"] is True
+    assert run(array, name="winboot01", size="1G", initiators=["iqn.2026-11.test:other"],
+               chap=dict(CHAP, secret=SECRET_NEW))["changed"] is False
+    assert before != array.snapshot()
+    # Removing CHAP narrows access first; when removing CHAP then fails, the IQNs are put back.
+    array.fail_next("PATCH", "/hosts", skip=1)
+    with pytest.raises(SanError, match=r"Injected fault"):
+        run(array, name="winboot01", size="1G", initiators=[IQN], remove_chap=True)
+    assert array.hosts["winboot01"]["iqns"] == ["iqn.2026-11.test:other"]
+    assert array.hosts["winboot01"]["chap"]["host_password"] == SECRET_NEW
+    # A CHAP change cannot be undone (the array never returns the old secret): the error says where undoing stopped.
+    array.fail_next("PATCH", "/hosts", skip=1)
+    with pytest.raises(SanError) as failed:
+        run(array, name="winboot01", size="2G", initiators=[IQN], chap=dict(CHAP, secret=SECRET))
+    assert "undoing stopped at 'set the CHAP of host winboot01', which cannot be undone" in str(failed.value)
+    assert array.hosts["winboot01"]["iqns"] == ["iqn.2026-11.test:other"]
+    assert run(array, name="winboot01", size="2G", initiators=[IQN], chap=CHAP)["changed"] is True
+    assert run(array, name="winboot01", size="2G", initiators=[IQN], chap=CHAP)["changed"] is False
+
+
 def test_secrets_stay_out_of_errors_and_reprs_and_ca_path_beats_the_environment(array, monkeypatch):
     with pytest.raises(SanError) as refused:
         run(array, api_token="not-the-token", name="winboot01", size="1G", initiators=[IQN], chap=CHAP)
