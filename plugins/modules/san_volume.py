@@ -290,9 +290,9 @@ EXAMPLES = r"""
 - name: The same boot LUN on a Pure Storage FlashArray, from the controller
   sanboot.iscsi.san_volume:
     backend: purefa
-    api_url: https://flasharray01.example.com
-    api_token: "{{ vault_flasharray01_api_token }}"
-    ca_path: /etc/pki/example-ca.pem
+    api_url: "{{ flasharray_api_url }}"  # https://flasharray01.example.com
+    api_token: "{{ vault_flasharray_api_token }}"
+    ca_path: "{{ flasharray_ca_path }}"  # the CA that signed the array's certificate
     name: winboot01
     size: 60G
     lun: 1
