@@ -228,7 +228,7 @@ def desired_from_params(params, backend) -> Desired:
             raise SanInputError("target_prefix: '%s' must be an IQN (iqn.yyyy-mm.reversed.domain[:...]); the target "
                                 "IQN is <target_prefix>:<name>" % params["target_prefix"])
         values["target_iqn"] = _option("name", normalize_iscsi_name, "%s:%s" % (prefix, name))
-    elif state == "present":
+    elif state == "present" and backend.target_per_volume:
         raise SanInputError("target_iqn or target_prefix is required: the target IQN is <target_prefix>:<name> "
                             "unless target_iqn is given")
 
@@ -309,6 +309,9 @@ class SanBackend:
     name = "abstract"
     # Sizes are rounded up to this many bytes (what initiators can see).
     size_granularity = 512
+    # True: each volume is its own target, named by target_iqn or target_prefix (tgt). False: the product has
+    # one target IQN for all volumes, told apart by LUN (an array); its check_conflicts sets desired.target_iqn.
+    target_per_volume = True
     # Options the backend adds to both modules (how to reach it) and to san_volume only.
     CONNECTION_OPTIONS = {}
     VOLUME_OPTIONS = {}
@@ -495,7 +498,7 @@ def plan_present(backend, desired, current, others):
     """
     resolve_credentials(desired, current)
     for other in others:
-        if other.target_iqn == desired.target_iqn:
+        if backend.target_per_volume and other.target_iqn == desired.target_iqn:
             raise SanInputError("target_iqn: %s is already used by %s; each volume needs its own target IQN"
                                 % (desired.target_iqn, other.describe()))
         if desired.path and other.path == desired.path:
@@ -659,7 +662,7 @@ def effective_portal(backend, desired):
 def run_present(backend, desired, check_mode):
     current = backend.get(desired.name, desired)
     others = [volume for volume in backend.list(include_unmanaged=True)
-              if current is None or not _same_volume(volume, current)]
+              if current is None or not _same_volume(volume, current, backend.target_per_volume)]
     steps = plan_present(backend, desired, current, others)
     portal = effective_portal(backend, desired)
     clone_size = desired.clone_source[1] if desired.clone_source else None
@@ -721,7 +724,9 @@ def _check_applied(desired, expected, after):
                        % (desired.name, "; ".join(differences)))
 
 
-def _same_volume(first, second):
+def _same_volume(first, second, target_per_volume=True):
+    if not target_per_volume:  # one target for all volumes: only the name tells them apart
+        return first.name == second.name
     return first.target_iqn == second.target_iqn or (first.managed and second.managed and first.name == second.name)
 
 
