@@ -95,8 +95,9 @@ def _error_message(source: bytes, node) -> str:
         if text.startswith(operator.encode()):
             return message
     near = source[node.start_byte:node.end_byte].decode("utf-8", "replace").strip().splitlines()
-    return "syntax error near %r" % (near[0][:40] if near and near[0] else
-                                      source[node.start_byte:node.start_byte + 20].decode("utf-8", "replace"))
+    if not near or not near[0]:
+        near = [source[node.start_byte:node.start_byte + 20].decode("utf-8", "replace")]
+    return "syntax error near %r" % near[0][:40]
 
 
 def check_source(source, path: str = "<script>", line_offset: int = 0, column_offset: int = 0) -> list:

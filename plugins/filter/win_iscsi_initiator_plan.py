@@ -19,10 +19,7 @@ description:
     iSCSI HBA, C(MSiSCSI_BootConfiguration)); the role never logs on to the boot target itself.
   - Boot NICs carrying the running boot session are never switched to DHCP (that would re-address the path to the
     boot disk); they are reported instead.
-  - On Windows Server 2003 it asks for the boot initiator package when C(iscsibcg.exe) is missing, and leaves MPIO and
-    the firewall rule out (the package's installer chooses MPIO there).
-  - Problems that stop the role (an unknown boot NIC, a missing package path) are returned in C(errors), each naming
-    the variable to fix.
+  - Problems that stop the role (an unknown boot NIC) are returned in C(errors), each naming the variable to fix.
 options:
   _input:
     description: The probe result (C(result) of the role's C(probe.ps1)).
@@ -32,7 +29,7 @@ options:
     description:
       - The role variables without the C(win_iscsi_initiator_) prefix (C(iqn), C(boot_target_iqn),
         C(require_boot_session), C(boot_nics), C(firewall), C(firewall_ports), C(mpio), C(mpio_claim_iscsi),
-        C(mpio_policy), C(legacy_package_path)).
+        C(mpio_policy)).
     type: dict
     required: true
 """
@@ -66,9 +63,6 @@ _value:
       type: dict
     firewall:
       description: Whether to manage the firewall rule and its C(remote_ports).
-      type: dict
-    legacy:
-      description: Windows Server 2003 (C(is_2003)), and whether to install the boot initiator package.
       type: dict
     failures:
       description: Checks that failed (no boot session when one is required, the wrong boot target).

@@ -22,7 +22,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
     validate_port,
 )
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_dhcp import SEXAGESIMAL_HINT
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import WindowsHostError, is_windows_2003, server_release
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import WindowsHostError, server_release
 
 # Set-MSDSMGlobalDefaultLoadBalancePolicy -Policy values.
 MPIO_POLICIES = {
@@ -181,7 +181,6 @@ def plan_initiator(probe: dict, settings: dict) -> dict:
     if errors:
         raise InitiatorError("; ".join(errors))
     os_version = probe.get("os_version") or ""
-    legacy = bool(os_version) and is_windows_2003(os_version)
     warnings = []
 
     desired_iqn = normalize_iqn(settings["iqn"]) if settings.get("iqn") else ""
@@ -207,7 +206,7 @@ def plan_initiator(probe: dict, settings: dict) -> dict:
     mpio_wanted = bool(settings.get("mpio"))
     mpio_state = probe.get("mpio") or {}
     mpio = {
-        "enabled": mpio_wanted and not legacy,
+        "enabled": mpio_wanted,
         "feature": MPIO_FEATURE,
         "claim_iscsi": bool(settings.get("mpio_claim_iscsi", True)),
         "policy": MPIO_POLICIES[settings.get("mpio_policy", "round_robin")],
@@ -215,29 +214,15 @@ def plan_initiator(probe: dict, settings: dict) -> dict:
         "current_policy": mpio_state.get("policy"),
     }
 
-    legacy_plan = {"is_2003": legacy, "install_package": False, "package_path": ""}
-    if legacy:
-        path = str(settings.get("legacy_package_path") or "").strip()
-        if not probe.get("iscsibcg_present"):
-            if not path:
-                raise InitiatorError("win_iscsi_initiator_legacy_package_path is required: this is Windows Server 2003, "
-                                     "which needs the Microsoft iSCSI boot initiator package (2.0x, boot version) and it "
-                                     "is not installed (no iscsibcg.exe)")
-            legacy_plan.update({"install_package": True, "package_path": path})
-        if mpio_wanted:
-            warnings.append("Windows Server 2003: MPIO is chosen in the boot initiator package's installer (its "
-                            "arguments), not with the Multipath-IO feature; the role does not configure it")
-
     return {
         "os_version": os_version,
         "server_release": server_release(os_version) if os_version else "",
-        "legacy": legacy_plan,
         "node_name": node,
         "boot": boot,
         "nics": nics,
         "mpio": mpio,
         "firewall": {
-            "enabled": bool(settings.get("firewall", True)) and not legacy,
+            "enabled": bool(settings.get("firewall", True)),
             "remote_ports": ",".join(str(validate_port(port)) for port in settings.get("firewall_ports", [3260])),
         },
         "failures": boot["failures"],

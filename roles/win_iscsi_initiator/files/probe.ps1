@@ -3,15 +3,7 @@
 # disk and the iSCSI boot sessions, the network adapters and MPIO. Changes nothing, and never logs
 # on to a target: the boot firmware owns the boot session.
 [CmdletBinding(SupportsShouldProcess)]
-param (
-    [Parameter(Mandatory = $true)]
-    [string]
-    $IscsibcgPath,
-
-    [Parameter(Mandatory = $true)]
-    [string]
-    $RebootMarker
-)
+param ()
 
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
@@ -106,11 +98,9 @@ $Ansible.Result = @{
     product_type = [int]$os.ProductType
     system_root = $env:SystemRoot
     node_name = $nodeName
-    iscsibcg_present = Test-Path -LiteralPath ([Environment]::ExpandEnvironmentVariables($IscsibcgPath)) -PathType Leaf
     boot_disk = $bootDisk
     boot_sessions = $bootSessions
     persistent_targets = $persistentTargets
     adapters = $adapters
     mpio = $mpio
-    reboot_pending = Test-Path -LiteralPath "HKLM:\SOFTWARE\sanboot.iscsi.RebootPending\$RebootMarker"
 }

@@ -1,13 +1,9 @@
 # sanboot.iscsi simulator model: win_pagefile/probe
 # Reads what the pagefile decision needs besides win_disk_facts and win_pagefile: the pagefiles
-# Windows pages to now (they change only at a restart), the crash-dump settings, memory, installed
-# hotfixes and whether this role already waits for a restart. Changes nothing.
+# Windows pages to now (they change only at a restart), the crash-dump settings and memory.
+# Changes nothing.
 [CmdletBinding(SupportsShouldProcess)]
-param (
-    [Parameter(Mandatory = $true)]
-    [string]
-    $RebootMarker
-)
+param ()
 
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
@@ -27,8 +23,6 @@ if ($crashKey) {
     $crashKey.Close()
 }
 
-$hotfixes = @(Get-WmiObject -Class Win32_QuickFixEngineering | ForEach-Object { [string]$_.HotFixID } | Where-Object { $_ })
-
 $Ansible.Result = @{
     os_version = [string]$os.Version
     system_root = $env:SystemRoot
@@ -38,6 +32,4 @@ $Ansible.Result = @{
     automatic_managed = [bool]$computer.AutomaticManagedPagefile
     usage = $usage
     crash_control = $crashControl
-    hotfixes = $hotfixes
-    reboot_pending = Test-Path -LiteralPath "HKLM:\SOFTWARE\sanboot.iscsi.RebootPending\$RebootMarker"
 }

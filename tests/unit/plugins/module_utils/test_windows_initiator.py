@@ -96,19 +96,6 @@ def test_firewall_ports_are_joined_for_the_rule():
     assert firewall == {"enabled": True, "remote_ports": "3260,3261"}
 
 
-def test_windows_2003_installs_the_boot_initiator_package_once_and_leaves_mpio_and_the_firewall_out():
-    legacy = probe(os_version="5.2.3790", iscsibcg_present=False)
-    with pytest.raises(wi.InitiatorError, match="win_iscsi_initiator_legacy_package_path is required"):
-        wi.plan_initiator(legacy, {})
-    plan = wi.plan_initiator(legacy, {"legacy_package_path": "\\\\fs\\Initiator-2.08-boot.exe", "mpio": True})
-    assert plan["legacy"] == {"is_2003": True, "install_package": True, "package_path": "\\\\fs\\Initiator-2.08-boot.exe"}
-    assert not plan["mpio"]["enabled"] and not plan["firewall"]["enabled"]
-    assert any("MPIO is chosen in the boot initiator package's installer" in warning for warning in plan["warnings"])
-    installed = wi.plan_initiator(dict(legacy, iscsibcg_present=True), {"legacy_package_path": "x.exe"})
-    assert installed["legacy"]["install_package"] is False
-    assert wi.plan_initiator(probe(), {})["legacy"]["install_package"] is False
-
-
 @pytest.mark.parametrize("settings, message", [
     ({"iqn": "not-an-iqn"}, "win_iscsi_initiator_iqn: 'not-an-iqn' looks like a target alias"),
     ({"iqn": "iqn.2026.test:x"}, "win_iscsi_initiator_iqn: 'iqn.2026.test:x' is not a valid IQN: the date"),

@@ -60,6 +60,17 @@ class SimulatorError(Exception):
     """The simulator cannot do what was asked (no state file, a script it has no model for...)."""
 
 
+# What ansible-core's PowerShell bootstrap (executor/powershell/bootstrap_wrapper.ps1) answers, for
+# every module, on a host whose PowerShell is older than 5.1: no module runs there at all.
+POWERSHELL_REQUIRED = "Ansible requires PowerShell v5.1"
+DEFAULT_POWERSHELL_VERSION = "5.1.20348.2849"
+
+
+def powershell_too_old(version) -> bool:
+    parts = [int(part) for part in re.findall(r"\d+", str(version or DEFAULT_POWERSHELL_VERSION))[:2]]
+    return tuple(parts + [0] * (2 - len(parts))) < (5, 1)
+
+
 class ScriptFailure(Exception):
     """A modelled script failed the way the real script would (it throws with this message)."""
 
@@ -122,6 +133,9 @@ class WindowsState:
             self._unlock()
             raise SimulatorError("cannot read the simulator state %s: %s" % (self.path, exc)) from None
         self.data = json.loads(self._before)
+        if powershell_too_old((self.data.get("os") or {}).get("powershell_version")):
+            self._unlock()
+            raise SimulatorError(POWERSHELL_REQUIRED)
         return self
 
     def __exit__(self, exc_type, exc, traceback):
@@ -173,8 +187,9 @@ class WindowsState:
 
     # --- registry -------------------------------------------------------------------------
 
-    def _registry(self) -> dict:
-        return self.section("registry", {})
+    def _registry(self, create: bool = False) -> dict:
+        # Reading never adds a section: a run that only reads must leave the file byte-identical.
+        return self.section("registry", {}) if create else (self.data.get("registry") or {})
 
     def reg_find(self, path: str):
         """The stored name of a key (registry names are case-insensitive), or None."""
@@ -195,7 +210,7 @@ class WindowsState:
         if self.reg_find(path) is not None:
             return False
         existed = self.reg_exists(path)
-        self._registry()[canonical_key(path)] = {"values": {}, "volatile": bool(volatile)}
+        self._registry(create=True)[canonical_key(path)] = {"values": {}, "volatile": bool(volatile)}
         return not existed
 
     def reg_values(self, path: str) -> dict:
@@ -385,16 +400,48 @@ def _boot_disk(state: WindowsState):
     return None
 
 
-@model("reboot_marker")
-def model_reboot_marker(state, params, check_mode):
-    """reboot_marker.ps1: a volatile registry key per role that only a restart removes."""
-    key = "%s\\%s" % (REBOOT_MARKER_KEY, _param(params, "Name"))
-    if state.reg_find(key):
-        return {"changed": False, "result": {"marked": True}}
-    if not check_mode:
-        state.reg_create(REBOOT_MARKER_KEY, volatile=True)
-        state.reg_create(key, volatile=True)
-    return {"changed": True, "result": {"marked": True}}
+CBS_REBOOT_PENDING = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending"
+WU_REBOOT_REQUIRED = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"
+SESSION_MANAGER_KEY = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+COMPUTER_NAME_KEY = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\ComputerName"
+
+
+def windows_reboot_reasons(state) -> list:
+    """Windows' own signs of a pending restart, as reboot_pending.ps1 reads them from the registry."""
+    reasons = []
+    if state.reg_exists(CBS_REBOOT_PENDING):
+        reasons.append("Component Based Servicing: RebootPending")
+    if state.reg_exists(WU_REBOOT_REQUIRED):
+        reasons.append("Windows Update: RebootRequired")
+    renames = state.reg_get(SESSION_MANAGER_KEY, "PendingFileRenameOperations")
+    if renames and [item for item in renames.get("data") or [] if item]:
+        reasons.append("Session Manager: PendingFileRenameOperations")
+    names = [(state.reg_get("%s\\%s" % (COMPUTER_NAME_KEY, key), "ComputerName") or {}).get("data")
+             for key in ("ActiveComputerName", "ComputerName")]
+    if all(names) and str(names[0]).casefold() != str(names[1]).casefold():
+        reasons.append("computer name change: %s -> %s" % tuple(names))
+    return reasons
+
+
+@model("reboot_pending")
+def model_reboot_pending(state, params, check_mode):
+    """module_utils/windows_reboot_pending.ps1: the role's volatile mark (set with Mark) and Windows'
+    own reasons for a restart."""
+    name = str(_param(params, "Name") or "")
+    marked, changed = False, False
+    if name:
+        key = "%s\\%s" % (REBOOT_MARKER_KEY, name)
+        marked = state.reg_find(key) is not None
+        if _param(params, "Mark") and not marked:
+            changed = marked = True
+            if not check_mode:
+                state.reg_create(REBOOT_MARKER_KEY, volatile=True)
+                state.reg_create(key, volatile=True)
+    version = str(state.os.get("version") or "")
+    return {"changed": changed, "result": {
+        "marked": marked, "windows_reasons": windows_reboot_reasons(state),
+        "os_version": version + ".0" if version.count(".") == 2 else version,
+        "powershell_version": state.os.get("powershell_version", DEFAULT_POWERSHELL_VERSION)}}
 
 
 @model("win_iscsi_initiator/probe")
@@ -427,14 +474,12 @@ def model_initiator_probe(state, params, check_mode):
         "product_type": state.os.get("product_type"),
         "system_root": state.os.get("system_root"),
         "node_name": iscsi.get("node_name") or "",
-        "iscsibcg_present": state.file_exists(state.expand(_param(params, "IscsibcgPath", ""))),
         "boot_disk": boot_disk,
         "boot_sessions": sessions,
         "persistent_targets": list(iscsi.get("persistent_targets") or []),
         "adapters": adapters,
         "mpio": {"available": mpio_installed, "iscsi_claimed": bool(mpio.get("iscsi_claimed")) if mpio_installed else None,
                  "policy": mpio.get("policy", "None") if mpio_installed else None},
-        "reboot_pending": bool(state.reg_find("%s\\%s" % (REBOOT_MARKER_KEY, _param(params, "RebootMarker")))),
     }}
 
 
@@ -502,7 +547,7 @@ def model_mpio(state, params, check_mode):
 
 @model("win_pagefile/probe")
 def model_pagefile_probe(state, params, check_mode):
-    """win_pagefile/files/probe.ps1: pagefiles in use, crash-dump settings, hotfixes; changes nothing."""
+    """win_pagefile/files/probe.ps1: pagefiles in use, crash-dump settings; changes nothing."""
     pagefile = state.data.get("pagefile") or {}
     crash = {}
     for name in ("CrashDumpEnabled", "DedicatedDumpFile", "DumpFileSize"):
@@ -517,8 +562,6 @@ def model_pagefile_probe(state, params, check_mode):
         "usage": [{"name": entry.get("name"), "allocated_base_size": entry.get("allocated_base_size", 0)}
                   for entry in pagefile.get("usage") or []],
         "crash_control": crash,
-        "hotfixes": list(state.data.get("hotfixes") or []),
-        "reboot_pending": bool(state.reg_find("%s\\%s" % (REBOOT_MARKER_KEY, _param(params, "RebootMarker")))),
     }}
 
 
@@ -646,6 +689,13 @@ def reboot(state: WindowsState):
     """What a restart does to the simulated host: volatile keys go, the configured pagefiles come
     into use, features finish installing."""
     state.drop_volatile_keys()
+    # What servicing, Windows Update and the Session Manager finish at boot.
+    state.reg_delete_key(CBS_REBOOT_PENDING)
+    state.reg_delete_key(WU_REBOOT_REQUIRED)
+    state.reg_delete_value(SESSION_MANAGER_KEY, "PendingFileRenameOperations")
+    pending_name = state.reg_get("%s\\ComputerName" % COMPUTER_NAME_KEY, "ComputerName")
+    if pending_name:
+        state.reg_set("%s\\ActiveComputerName" % COMPUTER_NAME_KEY, "ComputerName", "string", pending_name["data"])
     pagefile = state.data.get("pagefile")
     if pagefile is not None:
         if pagefile.get("automatic_managed"):
