@@ -19,6 +19,24 @@ function Get-Optional {
     }
 }
 
+function Get-PortalAddress {
+    # ISCSI_IP_Address (iscsidef.h), embedded in ISCSI_TargetPortal.Address: Type 0 is text (a DNS
+    # name or dotted decimal) in TextAddress, 1 a binary IPv4 address, 2 a binary IPv6 address, 3 none.
+    # The byte order of the binary IPv4 form is not documented: better no address than a wrong one.
+    param ($IpAddress)
+    if ($null -eq $IpAddress) {
+        return ''
+    }
+    $type = [int]$IpAddress.Type
+    if ($type -eq 0) {
+        return [string]$IpAddress.TextAddress
+    }
+    if ($type -eq 2) {
+        return ([System.Net.IPAddress]::new([byte[]]$IpAddress.IpV6Address)).ToString()
+    }
+    ''
+}
+
 $os = Get-WmiObject -Class Win32_OperatingSystem
 
 $nodeName = ''
@@ -60,7 +78,7 @@ foreach ($config in @(Get-Optional { Get-WmiObject -Namespace root\wmi -Class MS
         target_iqn = [string]$config.TargetName
         initiator_iqn = [string]$config.InitiatorNode
         initiator_address = $null
-        target_address = [string]$config.TargetPortal.Address
+        target_address = Get-PortalAddress -IpAddress $config.TargetPortal.Address
         target_port = [int]$config.TargetPortal.Socket
         is_persistent = $false
         source = 'MSiSCSI_BootConfiguration'

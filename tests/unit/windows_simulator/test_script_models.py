@@ -280,3 +280,36 @@ def test_check_mode_skips_a_script_without_should_process_like_the_real_module(h
     with sim.WindowsState(check_mode=True) as state:
         assert sim.run_script(state, script, {"Name": "x"}, True) == {"changed": True, "msg": "skipped, running in check mode",
                                                                       "model": "reboot_pending"}
+
+
+def hba_boot_configuration(address):
+    """An MSiSCSI_BootConfiguration instance as Config.mof shapes it: TargetPortal is an embedded
+    ISCSI_TargetPortal whose Address is an embedded ISCSI_IP_Address (iscsidef.h)."""
+    return {"InstanceName": "PCI\\VEN_1077&DEV_8032\\4&1_0", "Active": True, "LUN": 0, "SecurityFlags": 0,
+            "UsernameSize": 0, "PasswordSize": 0, "DiscoverBootDevice": False,
+            "InitiatorNode": "iqn.1991-05.com.microsoft:winboot01", "TargetName": "iqn.2026-11.test:boot01",
+            "TargetPortal": {"Address": address, "Socket": 3260}}
+
+
+TEXT_ADDRESS = {"Type": 0, "IpV4Address": 0, "IpV6Address": [0] * 16, "IpV6FlowInfo": 0, "IpV6ScopeId": 0,
+                "TextAddress": "10.77.0.1"}
+
+
+def test_an_hbas_boot_portal_address_is_read_from_the_embedded_ip_address(host):
+    state = json.loads(host.read_text())
+    state["iscsi"].update(sessions=[], boot_configuration=[hba_boot_configuration(TEXT_ADDRESS)])
+    host.write_text(json.dumps(state))
+    result = run("win_iscsi_initiator/probe", {})["result"]
+    firmware = [entry for entry in result.get("firmware_boot", result["boot_sessions"])
+                if entry.get("source") == "MSiSCSI_BootConfiguration"]
+    assert [(entry["target_iqn"], entry["target_address"], entry["target_port"]) for entry in firmware] == [
+        ("iqn.2026-11.test:boot01", "10.77.0.1", 3260)]
+
+
+@pytest.mark.parametrize("address, expected", [
+    (dict(TEXT_ADDRESS, Type=2, TextAddress="", IpV6Address=[0xfd, 0] + [0] * 13 + [1]), "fd00::1"),
+    (dict(TEXT_ADDRESS, Type=1, TextAddress="", IpV4Address=0x01004D0A), ""),
+    (dict(TEXT_ADDRESS, Type=3, TextAddress=""), ""),
+])
+def test_other_embedded_address_types_are_read_by_their_type_and_never_guessed(address, expected):
+    assert sim.portal_address(address) == expected

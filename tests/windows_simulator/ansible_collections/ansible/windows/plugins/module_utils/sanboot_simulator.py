@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import ipaddress
 import json
 import os
 import re
@@ -381,6 +382,34 @@ def _param(params: dict, name: str, default=None):
     return default
 
 
+def powershell_string(value) -> str:
+    """What [string] makes of a value read from WMI: an embedded object (an ISCSI_IP_Address inside an
+    ISCSI_TargetPortal, kept in the state as a dictionary shaped as its MOF class) is a
+    System.Management.ManagementBaseObject, whose text is its .NET type name, not its content."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, dict):
+        return "System.Management.ManagementBaseObject"
+    if isinstance(value, (list, tuple)):
+        return " ".join(powershell_string(item) for item in value)
+    return str(value)
+
+
+def portal_address(address) -> str:
+    """Get-PortalAddress of the probe: the text of an ISCSI_IP_Address by its Type (0 text, 2 IPv6
+    bytes); the binary IPv4 form (1), whose byte order is undocumented, and none (3) give ''."""
+    if not isinstance(address, dict):
+        return ""
+    kind = int(address.get("Type") or 0)
+    if kind == 0:
+        return powershell_string(address.get("TextAddress"))
+    if kind == 2:
+        return str(ipaddress.IPv6Address(bytes(address.get("IpV6Address") or [0] * 16)))
+    return ""
+
+
 def _wmi_mac(mac: str) -> str:
     """Win32_NetworkAdapter.MACAddress spelling: 52:54:00:12:34:56 in upper case."""
     digits = re.sub(r"[^0-9A-Fa-f]", "", str(mac or "")).upper()
@@ -457,10 +486,13 @@ def model_initiator_probe(state, params, check_mode):
                              "initiator_address": session.get("initiator_address"),
                              "target_address": session.get("target_address"), "target_port": session.get("target_port"),
                              "is_persistent": bool(session.get("is_persistent")), "source": "Get-IscsiSession"})
+    # MSiSCSI_BootConfiguration instances, shaped as in Config.mof (TargetPortal an embedded ISCSI_TargetPortal).
     for config in iscsi.get("boot_configuration") or []:
-        sessions.append({"target_iqn": config.get("target_iqn"), "initiator_iqn": config.get("initiator_iqn"),
-                         "initiator_address": None, "target_address": config.get("target_address"),
-                         "target_port": config.get("target_port"), "is_persistent": False,
+        portal = config.get("TargetPortal") or {}
+        sessions.append({"target_iqn": powershell_string(config.get("TargetName")),
+                         "initiator_iqn": powershell_string(config.get("InitiatorNode")),
+                         "initiator_address": None, "target_address": portal_address(portal.get("Address")),
+                         "target_port": int(portal.get("Socket") or 0), "is_persistent": False,
                          "source": "MSiSCSI_BootConfiguration"})
     adapters = [{"name": adapter.get("name"), "mac": _wmi_mac(adapter.get("mac")),
                  "dhcp_enabled": bool(adapter.get("dhcp_enabled")), "ip_addresses": list(adapter.get("ip_addresses") or []),
