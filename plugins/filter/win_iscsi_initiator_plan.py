@@ -17,8 +17,12 @@ description:
     rewritten.
   - The boot session is checked where Windows exposes it (the boot disk's bus type, the iSCSI sessions and, with an
     iSCSI HBA, C(MSiSCSI_BootConfiguration)); the role never logs on to the boot target itself.
-  - Boot NICs carrying the running boot session are never switched to DHCP (that would re-address the path to the
-    boot disk); they are reported instead.
+  - A NIC that carries the boot disk is never switched to DHCP (that would re-address the path to the boot disk under
+    a running Windows). It is recognised by what Windows knows for certain; the interface each boot connection goes
+    out of (C(Find-NetRoute) to its target address), an initiator address a NIC holds, the route to the portal of an
+    HBA's boot configuration. When the host boots from iSCSI and that does not account for every boot connection (the
+    initiator service stopped, a query failed, a connection's initiator address the default C(0.0.0.0) and no route),
+    no NIC is switched and the reason is given.
   - Problems that stop the role (an unknown boot NIC) are returned in C(errors), each naming the variable to fix.
 options:
   _input:
@@ -56,7 +60,10 @@ _value:
       description: The boot session check (C(booted_from_iscsi), C(target_iqn), C(initiator_iqn), C(failures), C(warnings)).
       type: dict
     nics:
-      description: Boot NICs C(to_dhcp), C(unchanged) (already DHCP) and C(protected) (carry the boot session).
+      description:
+        - Boot NICs C(to_dhcp) (with their C(interface_index)), C(unchanged) (already DHCP), C(protected) (carry the boot
+          disk, with C(reasons)) and C(withheld) (left alone because the boot NIC could not be identified, with
+          C(reason)); C(boot_nic_known), C(boot_interfaces) and C(reason) say what was found.
       type: dict
     mpio:
       description: Whether to install the Multipath-IO feature and the MSDSM settings (C(claim_iscsi), C(policy)).

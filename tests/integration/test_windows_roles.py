@@ -168,3 +168,53 @@ def test_the_winrm_password_is_never_shown_even_at_vvv_when_the_host_refuses(rep
     assert result.returncode != 0
     assert "UNREACHABLE" in result.stdout and "ntlm" in (result.stdout + result.stderr).lower()
     assert secret not in result.stdout + result.stderr
+
+
+BOOT_NICS = [{"mac": "52:54:00:12:34:56"}, {"alias": "Ethernet 2"}]
+
+
+def adapters_on_dhcp(host):
+    return {adapter["name"]: adapter["dhcp_enabled"] for adapter in host.state()["network_adapters"]}
+
+
+def test_the_nic_carrying_the_boot_disk_stays_as_it_is_on_the_default_host(repo, workdir):
+    """The simulator's default host: MSiSCSI manual and stopped, the boot connection's
+    InitiatorAddress 0.0.0.0; Ethernet carries the boot session, Ethernet 2 does not."""
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS})
+    assert result.returncode == 0, output(result)
+    assert adapters_on_dhcp(host) == {"Ethernet": False, "Ethernet 2": True, "Management": False}
+    assert "Ethernet (52:54:00:12:34:56) is left as it is: it carries the iSCSI boot disk (the boot connection to " \
+           "10.77.0.1:3260 goes out of it (Find-NetRoute))" in output(result)
+
+
+@pytest.mark.parametrize("fault", ["Get-IscsiSession", "Get-IscsiConnection", "Find-NetRoute", "Get-Disk"])
+def test_when_a_boot_query_fails_no_nic_is_touched_and_the_role_says_why(repo, workdir, fault):
+    state = load_state("server2022-iscsi-boot")
+    state["faults"] = [fault]
+    host = SimulatedWindowsHost(workdir, state)
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS})
+    assert result.returncode == 0, output(result)
+    assert adapters_on_dhcp(host) == {"Ethernet": False, "Ethernet 2": False, "Management": False}
+    assert "no NIC is switched to DHCP (Ethernet, Ethernet 2 left as they are)" in output(result)
+    assert "%s" % fault in output(result)
+
+
+def test_when_the_probe_fails_the_role_stops_and_no_nic_is_touched(repo, workdir):
+    state = load_state("server2022-iscsi-boot")
+    state["faults"] = ["win_iscsi_initiator/probe"]
+    host = SimulatedWindowsHost(workdir, state)
+    before = host.state_bytes()
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS})
+    assert result.returncode != 0 and "the probe failed" in output(result)
+    assert host.state_bytes() == before
+
+
+def test_check_mode_on_the_default_host_plans_no_nic_and_changes_nothing(repo, workdir):
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    before = host.state_bytes()
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS}, check=True)
+    assert result.returncode == 0, output(result)
+    assert host.state_bytes() == before
+    assert "no NIC is switched to DHCP (Ethernet, Ethernet 2 left as they are)" in output(result)
+    assert "the Microsoft iSCSI Initiator Service is Stopped" in output(result)

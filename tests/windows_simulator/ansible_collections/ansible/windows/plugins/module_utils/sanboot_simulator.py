@@ -473,31 +473,122 @@ def model_reboot_pending(state, params, check_mode):
         "powershell_version": state.os.get("powershell_version", DEFAULT_POWERSHELL_VERSION)}}
 
 
+# How the Windows state simulator answers for the service-backed iSCSI cmdlets and WMI classes
+# (Get-IscsiSession, Get-IscsiConnection, MSiSCSIInitiator_*) while MSiSCSI is not running. The
+# real error text is not documented; the point is that they fail.
+INITIATOR_SERVICE_STOPPED = "the Microsoft iSCSI Initiator Service (MSiSCSI) is not running"
+_SERVICE_STATUS = {"started": "Running", "stopped": "Stopped", "paused": "Paused"}
+_SERVICE_START_TYPE = {"auto": "Automatic", "delayed": "Automatic", "manual": "Manual", "disabled": "Disabled"}
+
+
+def find_net_route(state, address) -> list:
+    """Find-NetRoute -RemoteIPAddress: the local address (MSFT_NetIPAddress) and the route
+    (MSFT_NetRoute) Windows would use, from the adapters' addresses and subnets (the longest matching
+    prefix), else from a default gateway. Without a route, or for what is not an address, it fails."""
+    try:
+        remote = ipaddress.ip_address(str(address))
+    except ValueError:
+        raise ScriptFailure("Find-NetRoute: '%s' is not an IP address" % address) from None
+    best = None
+    adapters = state.data.get("network_adapters") or []
+    for adapter in adapters:
+        for local, mask in zip(adapter.get("ip_addresses") or [], adapter.get("ip_subnets") or []):
+            try:
+                network = ipaddress.ip_network("%s/%s" % (local, mask), strict=False)
+            except ValueError:
+                continue
+            if remote.version == network.version and remote in network and (best is None or network.prefixlen > best[0]):
+                best = (network.prefixlen, adapter, local, str(network))
+    if best is None:
+        for adapter in adapters:
+            if adapter.get("default_ip_gateway") and adapter.get("ip_addresses"):
+                best = (0, adapter, adapter["ip_addresses"][0], "0.0.0.0/0")
+                break
+    if best is None:
+        raise ScriptFailure("Find-NetRoute: no route to %s" % address)
+    _prefix, adapter, local, destination = best
+    index = adapter.get("interface_index")
+    return [{"IPAddress": local, "InterfaceIndex": index, "InterfaceAlias": adapter.get("name")},
+            {"DestinationPrefix": destination, "InterfaceIndex": index, "InterfaceAlias": adapter.get("name")}]
+
+
 @model("win_iscsi_initiator/probe")
 def model_initiator_probe(state, params, check_mode):
-    """win_iscsi_initiator/files/probe.ps1: reads, changes nothing."""
+    """win_iscsi_initiator/files/probe.ps1: reads, changes nothing; a failed query goes to the
+    errors (boot_errors for what decides the boot NICs), as Invoke-Query does."""
     iscsi = state.data.get("iscsi") or {}
-    disk = _boot_disk(state)
-    boot_disk = {"number": disk.get("number"), "bus_type": disk.get("bus_type")} if disk else None
-    sessions = []
-    for session in iscsi.get("sessions") or []:
-        if disk is not None and session.get("disk_number") == disk.get("number"):
-            sessions.append({"target_iqn": session.get("target_iqn"), "initiator_iqn": session.get("initiator_iqn"),
-                             "initiator_address": session.get("initiator_address"),
-                             "target_address": session.get("target_address"), "target_port": session.get("target_port"),
-                             "is_persistent": bool(session.get("is_persistent")), "source": "Get-IscsiSession"})
+    running = _service_running(state, "MSiSCSI")
+    boot_errors, errors = [], []
+
+    faults = set(state.data.get("faults") or [])
+    if "win_iscsi_initiator/probe" in faults:
+        raise ScriptFailure("the probe failed (a fault injected into the simulator)")
+
+    def query(what, function, sink):
+        try:
+            if any(what == fault or what.startswith(fault + " ") for fault in faults):
+                raise ScriptFailure("a fault injected into the simulator")
+            return function()
+        except ScriptFailure as exc:
+            sink.append("%s: %s" % (what, exc))
+            return None
+
+    def needs_service(value):
+        if not running:
+            raise ScriptFailure(INITIATOR_SERVICE_STOPPED)
+        return value
+
+    def route(address):
+        if not address:
+            return None
+        found = query("Find-NetRoute -RemoteIPAddress %s" % address, lambda: find_net_route(state, address), boot_errors)
+        if not found:
+            return None
+        return {"interface_indexes": sorted({entry["InterfaceIndex"] for entry in found}),
+                "local_addresses": [entry["IPAddress"] for entry in found if entry.get("IPAddress")]}
+
+    node = query("MSiSCSIInitiator_MethodClass", lambda: needs_service(iscsi.get("node_name") or ""), errors)
+    disks = state.data.get("disks") or []
+    boot_disks = query("Get-Disk", lambda: [disk for disk in disks if disk.get("bootable")], boot_errors)
+    boot_disk = None
+    if boot_disks:
+        boot_disk = {"number": boot_disks[0].get("number"), "bus_type": boot_disks[0].get("bus_type"),
+                     "bus_types": [disk.get("bus_type") for disk in boot_disks]}
+    boot_sessions = []
+    for session in query("Get-IscsiSession", lambda: needs_service(iscsi.get("sessions") or []), boot_errors) or []:
+        session_id = session.get("session_identifier", "")
+        session_disks = query("Get-Disk of iSCSI session %s" % session_id,
+                              lambda: [disk for disk in disks if disk.get("number") == session.get("disk_number")], boot_errors)
+        if session_disks is None or not any(disk.get("bootable") or disk.get("system_disk") for disk in session_disks):
+            continue
+        found = query("Get-IscsiConnection of iSCSI session %s" % session_id,
+                      lambda: needs_service(session.get("connections") or []), boot_errors) or []
+        connections = [{"initiator_address": powershell_string(connection.get("initiator_address")),
+                        "target_address": powershell_string(connection.get("target_address")),
+                        "target_port": int(connection.get("target_port") or 0),
+                        "route": route(powershell_string(connection.get("target_address")))}
+                       for connection in found]
+        boot_sessions.append({"target_iqn": session.get("target_iqn"), "initiator_iqn": session.get("initiator_iqn"),
+                              "is_persistent": bool(session.get("is_persistent")), "connections": connections})
     # MSiSCSI_BootConfiguration instances, shaped as in Config.mof (TargetPortal an embedded ISCSI_TargetPortal).
-    for config in iscsi.get("boot_configuration") or []:
+    firmware_boot = []
+    for config in query("MSiSCSI_BootConfiguration", lambda: iscsi.get("boot_configuration") or [], boot_errors) or []:
         portal = config.get("TargetPortal") or {}
-        sessions.append({"target_iqn": powershell_string(config.get("TargetName")),
-                         "initiator_iqn": powershell_string(config.get("InitiatorNode")),
-                         "initiator_address": None, "target_address": portal_address(portal.get("Address")),
-                         "target_port": int(portal.get("Socket") or 0), "is_persistent": False,
-                         "source": "MSiSCSI_BootConfiguration"})
+        address = portal_address(portal.get("Address"))
+        if int((portal.get("Address") or {}).get("Type") or 0) == 1:
+            boot_errors.append("MSiSCSI_BootConfiguration: the portal address is a binary IPv4 address (ISCSI_IP_Address "
+                               "Type 1), whose byte order Microsoft does not document")
+        firmware_boot.append({"target_iqn": powershell_string(config.get("TargetName")),
+                              "initiator_iqn": powershell_string(config.get("InitiatorNode")),
+                              "target_address": address, "target_port": int(portal.get("Socket") or 0),
+                              "route": route(address), "source": "MSiSCSI_BootConfiguration"})
+    persistent = query("MSiSCSIInitiator_PersistentLoginClass",
+                       lambda: needs_service(list(iscsi.get("persistent_targets") or [])), errors)
     adapters = [{"name": adapter.get("name"), "mac": _wmi_mac(adapter.get("mac")),
                  "dhcp_enabled": bool(adapter.get("dhcp_enabled")), "ip_addresses": list(adapter.get("ip_addresses") or []),
                  "interface_index": adapter.get("interface_index")}
                 for adapter in state.data.get("network_adapters") or [] if adapter.get("mac")]
+    service = next((value for name, value in (state.data.get("services") or {}).items() if name.casefold() == "msiscsi"), {})
     mpio_installed = bool((state.data.get("features") or {}).get("Multipath-IO", {}).get("installed"))
     mpio = state.data.get("mpio") or {}
     return {"changed": False, "result": {
@@ -505,10 +596,15 @@ def model_initiator_probe(state, params, check_mode):
         "caption": state.os.get("caption"),
         "product_type": state.os.get("product_type"),
         "system_root": state.os.get("system_root"),
-        "node_name": iscsi.get("node_name") or "",
+        "service": {"status": _SERVICE_STATUS.get(service.get("state"), "Stopped"),
+                    "start_type": _SERVICE_START_TYPE.get(service.get("start_mode"), "Manual")},
+        "node_name": node or "",
         "boot_disk": boot_disk,
-        "boot_sessions": sessions,
-        "persistent_targets": list(iscsi.get("persistent_targets") or []),
+        "boot_sessions": boot_sessions,
+        "firmware_boot": firmware_boot,
+        "boot_errors": boot_errors,
+        "errors": errors,
+        "persistent_targets": persistent or [],
         "adapters": adapters,
         "mpio": {"available": mpio_installed, "iscsi_claimed": bool(mpio.get("iscsi_claimed")) if mpio_installed else None,
                  "policy": mpio.get("policy", "None") if mpio_installed else None},
