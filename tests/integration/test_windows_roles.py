@@ -218,3 +218,22 @@ def test_check_mode_on_the_default_host_plans_no_nic_and_changes_nothing(repo, w
     assert host.state_bytes() == before
     assert "no NIC is switched to DHCP (Ethernet, Ethernet 2 left as they are)" in output(result)
     assert "the Microsoft iSCSI Initiator Service is Stopped" in output(result)
+
+
+def test_the_planned_adapter_is_switched_when_others_share_its_mac(repo, workdir):
+    """A Hyper-V external switch: its host vNIC has the MAC of the physical NIC bound to the switch
+    (as team interfaces share their members' MACs); the plan names the vNIC by alias."""
+    state = load_state("server2022-iscsi-boot")
+    adapters = state["network_adapters"]
+    physical = next(adapter for adapter in adapters if adapter["name"] == "Ethernet 2")
+    physical.update(ip_addresses=[], ip_subnets=[])
+    adapters.append({"name": "vEthernet (External)", "mac": physical["mac"], "interface_index": 12, "dhcp_enabled": False,
+                     "ip_addresses": ["10.78.0.60"], "ip_subnets": ["255.255.255.0"], "default_ip_gateway": []})
+    host = SimulatedWindowsHost(workdir, state)
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": [{"alias": "vEthernet (External)"}]})
+    assert result.returncode == 0, output(result)
+    assert adapters_on_dhcp(host) == {"Ethernet": False, "Ethernet 2": False, "Management": False,
+                                      "vEthernet (External)": True}
+    by_mac = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": [{"mac": physical["mac"]}]})
+    assert by_mac.returncode != 0
+    assert "2 network adapters have MAC 52:54:00:12:34:57 (Ethernet 2, vEthernet (External))" in output(by_mac)

@@ -196,12 +196,16 @@ def test_mpio_settings_wait_for_the_feature_and_the_claim_needs_a_restart(host):
     assert run("win_iscsi_initiator/mpio", {"ClaimIscsi": True, "Policy": "RR"})["changed"] is False
 
 
-def test_nic_dhcp_switches_only_adapters_with_dhcp_off(host):
-    outcome = run("win_iscsi_initiator/nic_dhcp", {"MacAddresses": ["52-54-00-12-34-57"]})
+def test_nic_dhcp_switches_only_the_adapters_named_by_index_with_dhcp_off(host):
+    outcome = run("win_iscsi_initiator/nic_dhcp", {"Adapters": {"6": "52-54-00-12-34-57"}})
     assert outcome["result"]["changed_adapters"] == ["Ethernet 2"]
-    assert run("win_iscsi_initiator/nic_dhcp", {"MacAddresses": ["52-54-00-12-34-57"]})["changed"] is False
-    with pytest.raises(sim.ScriptFailure, match="no network adapter has the MAC address 52:54:00:99:99:99"):
-        run("win_iscsi_initiator/nic_dhcp", {"MacAddresses": ["52:54:00:99:99:99"]})
+    assert run("win_iscsi_initiator/nic_dhcp", {"Adapters": {"6": "52:54:00:12:34:57"}})["changed"] is False
+    with pytest.raises(sim.ScriptFailure, match="no network adapter has the interface index 99"):
+        run("win_iscsi_initiator/nic_dhcp", {"Adapters": {"99": "52:54:00:99:99:99"}})
+    with pytest.raises(sim.ScriptFailure, match="interface index 4 .Ethernet. has the MAC address 52:54:00:12:34:56, "
+                                                "not 52:54:00:12:34:57 as planned"):
+        run("win_iscsi_initiator/nic_dhcp", {"Adapters": {"4": "52:54:00:12:34:57"}})
+    assert json.loads(host.read_text())["network_adapters"][0]["dhcp_enabled"] is False
 
 
 def test_boot_script_probe_lists_the_registry_trees_and_reads_files_as_bytes(host):

@@ -638,13 +638,23 @@ def model_node_name(state, params, check_mode):
 
 @model("win_iscsi_initiator/nic_dhcp")
 def model_nic_dhcp(state, params, check_mode):
-    """nic_dhcp.ps1: Win32_NetworkAdapterConfiguration.EnableDHCP() where DHCP is off."""
+    """nic_dhcp.ps1: Win32_NetworkAdapterConfiguration.EnableDHCP() on the adapters named by interface
+    index (checked against the planned MAC), where DHCP is off."""
+    planned = _param(params, "Adapters")
+    if not isinstance(planned, dict):
+        raise ScriptFailure("Cannot process argument transformation on parameter 'Adapters': not a dictionary")
     changed_adapters = []
-    for mac in _param(params, "MacAddresses") or []:
-        found = [adapter for adapter in state.data.get("network_adapters") or [] if _same_mac(adapter.get("mac"), mac)]
-        if not found:
-            raise ScriptFailure("no network adapter has the MAC address %s" % mac)
+    for key in sorted(planned, key=int):
+        index = int(key)
+        found = [adapter for adapter in state.data.get("network_adapters") or [] if adapter.get("interface_index") == index]
+        if len(found) != 1:
+            raise ScriptFailure("no network adapter has the interface index %d (planned with MAC %s): the host changed "
+                                "since it was read; run the role again" % (index, planned[key]))
         adapter = found[0]
+        if not _same_mac(adapter.get("mac"), planned[key]):
+            raise ScriptFailure("the network adapter with interface index %d (%s) has the MAC address %s, not %s as "
+                                "planned: the host changed since it was read; run the role again"
+                                % (index, adapter.get("name"), _wmi_mac(adapter.get("mac")), planned[key]))
         if not adapter.get("dhcp_enabled"):
             changed_adapters.append(adapter.get("name"))
             if not check_mode:
