@@ -5,7 +5,7 @@
 
 """Action plugin for sanboot.iscsi.win_reboot_pending (documented in modules/win_reboot_pending.py).
 
-It runs the collection's shared script (module_utils/windows_reboot_pending.ps1) on the host with
+It runs the collection's shared script (module_utils/windows/reboot_pending.ps1) on the host with
 ansible.windows.win_powershell, and turns a host that no Windows module can run on (PowerShell
 older than 5.1, such as Windows Server 2003) or that the roles do not support into one clear
 failure that says what to do instead."""
@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import (
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import (
     POWERSHELL_REQUIRED,
     check_supported,
     server_release,
     unsupported_host_message,
 )
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_powershell import load_script
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.powershell import load_script
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "default": ""},

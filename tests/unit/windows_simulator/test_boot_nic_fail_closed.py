@@ -19,8 +19,8 @@ import json
 
 import pytest
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils import windows_initiator as wi
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import initiator as wi
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import plan_or_errors
 from simulator_paths import ROLES, load_simulator
 
 sim = load_simulator()

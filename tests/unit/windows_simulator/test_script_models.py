@@ -20,7 +20,7 @@ from simulator_paths import ROLES, load_simulator
 
 sim = load_simulator()
 # The roles' own scripts, and the collection's shared ones (run by its Windows actions).
-SHARED = ROLES.parent / "plugins" / "module_utils"
+SHARED = ROLES.parent / "plugins" / "module_utils" / "windows"
 SCRIPTS = sorted(ROLES.glob("*/files/*.ps1")) + sorted(SHARED.glob("*.ps1"))
 
 

@@ -454,7 +454,7 @@ def windows_reboot_reasons(state) -> list:
 
 @model("reboot_pending")
 def model_reboot_pending(state, params, check_mode):
-    """module_utils/windows_reboot_pending.ps1: the role's volatile mark (set with Mark) and Windows'
+    """module_utils/windows/reboot_pending.ps1: the role's volatile mark (set with Mark) and Windows'
     own reasons for a restart."""
     name = str(_param(params, "Name") or "")
     marked, changed = False, False
