@@ -66,7 +66,10 @@ _value:
           C(reason)); C(boot_nic_known), C(boot_interfaces) and C(reason) say what was found.
       type: dict
     mpio:
-      description: Whether to install the Multipath-IO feature and the MSDSM settings (C(claim_iscsi), C(policy)).
+      description:
+        - Whether to install the Multipath-IO feature (C(enabled)) and the MSDSM settings (C(claim_iscsi), C(policy));
+          C(available) when MSDSM answered the probe (only after the feature's restart), with C(current_claim) and
+          C(current_policy).
       type: dict
     firewall:
       description: Whether to manage the firewall rule and its C(remote_ports).

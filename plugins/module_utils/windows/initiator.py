@@ -363,6 +363,7 @@ def plan_initiator(probe: dict, settings: dict) -> dict:
         "feature": MPIO_FEATURE,
         "claim_iscsi": bool(settings.get("mpio_claim_iscsi", True)),
         "policy": MPIO_POLICIES[settings.get("mpio_policy", "round_robin")],
+        "available": mpio_state.get("available") is True,
         "current_claim": mpio_state.get("iscsi_claimed"),
         "current_policy": mpio_state.get("policy"),
     }

@@ -188,14 +188,22 @@ foreach ($adapter in @(Get-WmiObject -Class Win32_NetworkAdapter | Where-Object 
     }
 }
 
-$mpio = @{ available = $false; iscsi_claimed = $null; policy = $null }
-if (Get-Command -Name Get-MSDSMAutomaticClaimSettings -ErrorAction SilentlyContinue) {
+# The MPIO module's cmdlets are on every Windows Server, but MSDSM answers only once the
+# Multipath-IO feature is installed and the host has restarted: until then a call fails.
+$mpio = @{ available = $false; iscsi_claimed = $null; policy = $null; reason = '' }
+try {
+    $claims = Get-MSDSMAutomaticClaimSettings
     $policy = [string](Get-MSDSMGlobalDefaultLoadBalancePolicy)
     $mpio = @{
         available = $true
-        iscsi_claimed = [bool](Get-MSDSMAutomaticClaimSettings)['iSCSI']
+        # Printed as True/False, and [bool] of the text 'False' is $true: compared as text.
+        iscsi_claimed = ([string]$claims['iSCSI'] -eq 'True')
         policy = $(if ($policy) { $policy } else { 'None' })
+        reason = ''
     }
+}
+catch {
+    $mpio.reason = $_.Exception.Message
 }
 
 $Ansible.Result = @{

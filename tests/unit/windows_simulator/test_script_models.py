@@ -317,3 +317,14 @@ def test_an_hbas_boot_portal_address_is_read_from_the_embedded_ip_address(host):
 ])
 def test_other_embedded_address_types_are_read_by_their_type_and_never_guessed(address, expected):
     assert sim.portal_address(address) == expected
+
+
+def test_the_mpio_claim_is_compared_as_text(host):
+    """Get-MSDSMAutomaticClaimSettings prints True/False: [bool] of the text 'False' is $true."""
+    state = json.loads(host.read_text())
+    state["features"]["Multipath-IO"]["installed"] = True
+    state["mpio"] = {"iscsi_claimed": False, "policy": "None"}
+    host.write_text(json.dumps(state))
+    outcome = run("win_iscsi_initiator/mpio", {"ClaimIscsi": True, "Policy": "RR"})
+    assert outcome["result"]["changes"] == ["enabled automatic claim of iSCSI disks", "default load-balance policy None -> RR"]
+    assert json.loads(host.read_text())["mpio"] == {"iscsi_claimed": True, "policy": "RR"}

@@ -589,8 +589,13 @@ def model_initiator_probe(state, params, check_mode):
                  "interface_index": adapter.get("interface_index")}
                 for adapter in state.data.get("network_adapters") or [] if adapter.get("mac")]
     service = next((value for name, value in (state.data.get("services") or {}).items() if name.casefold() == "msiscsi"), {})
-    mpio_installed = bool((state.data.get("features") or {}).get("Multipath-IO", {}).get("installed"))
-    mpio = state.data.get("mpio") or {}
+    # MSDSM calls in try/catch: until the feature's restart they fail, and MPIO reads as not available.
+    try:
+        claims = msdsm_claim_settings(state)
+        policy = msdsm_global_policy(state)
+        mpio = {"available": True, "iscsi_claimed": claims["iSCSI"] == "True", "policy": policy or "None", "reason": ""}
+    except ScriptFailure as exc:
+        mpio = {"available": False, "iscsi_claimed": None, "policy": None, "reason": str(exc)}
     return {"changed": False, "result": {
         "os_version": state.os.get("version"),
         "caption": state.os.get("caption"),
@@ -606,8 +611,7 @@ def model_initiator_probe(state, params, check_mode):
         "errors": errors,
         "persistent_targets": persistent or [],
         "adapters": adapters,
-        "mpio": {"available": mpio_installed, "iscsi_claimed": bool(mpio.get("iscsi_claimed")) if mpio_installed else None,
-                 "policy": mpio.get("policy", "None") if mpio_installed else None},
+        "mpio": mpio,
     }}
 
 
@@ -662,25 +666,57 @@ def model_nic_dhcp(state, params, check_mode):
     return {"changed": bool(changed_adapters), "result": {"changed_adapters": changed_adapters, "reboot_required": False}}
 
 
+# MPIO as Windows has it: the MPIO PowerShell module, and so its cmdlets, are on every Windows Server,
+# but the MSDSM calls fail until the Multipath-IO feature is installed and the host has restarted.
+# The real error text is not documented; the point is that they fail.
+MSDSM_UNAVAILABLE = "MSDSM is not available: the Multipath-IO feature is not installed, or waits for a restart"
+
+
+def msdsm_available(state) -> bool:
+    feature = (state.data.get("features") or {}).get("Multipath-IO") or {}
+    return bool(feature.get("installed")) and not feature.get("restart_pending")
+
+
+def msdsm_claim_settings(state) -> dict:
+    """Get-MSDSMAutomaticClaimSettings: bus type => whether MSDSM claims its disks, as the text it
+    prints (True/False); a script must not take [bool] of it ([bool]'False' is $true)."""
+    if not msdsm_available(state):
+        raise ScriptFailure("Get-MSDSMAutomaticClaimSettings: " + MSDSM_UNAVAILABLE)
+    mpio = state.data.get("mpio") or {}
+    return {"iSCSI": "True" if mpio.get("iscsi_claimed") else "False", "SAS": "True" if mpio.get("sas_claimed") else "False"}
+
+
+def msdsm_global_policy(state) -> str:
+    """Get-MSDSMGlobalDefaultLoadBalancePolicy: None, FOO, RR, LQD or LB."""
+    if not msdsm_available(state):
+        raise ScriptFailure("Get-MSDSMGlobalDefaultLoadBalancePolicy: " + MSDSM_UNAVAILABLE)
+    return str((state.data.get("mpio") or {}).get("policy") or "None")
+
+
 @model("win_iscsi_initiator/mpio")
 def model_mpio(state, params, check_mode):
     """mpio.ps1: MSDSM automatic claim of iSCSI disks (needs a restart) and the default policy."""
-    if not (state.data.get("features") or {}).get("Multipath-IO", {}).get("installed"):
-        return {"changed": False, "result": {"available": False, "changes": [], "reboot_reasons": []}}
-    mpio = state.section("mpio", {"iscsi_claimed": False, "policy": "None"})
     claim = bool(_param(params, "ClaimIscsi"))
     policy = str(_param(params, "Policy") or "None")
+    try:
+        claims = msdsm_claim_settings(state)
+        current = msdsm_global_policy(state)
+    except ScriptFailure as exc:
+        return {"changed": False, "result": {"available": False, "reason": str(exc), "changes": [], "reboot_reasons": []}}
     changes, reboot_reasons = [], []
-    if bool(mpio.get("iscsi_claimed")) != claim:
+    claimed = claims["iSCSI"] == "True"  # compared as text
+    mpio = state.section("mpio", {"iscsi_claimed": False, "policy": "None"})
+    if claimed != claim:
         changes.append("%s automatic claim of iSCSI disks" % ("enabled" if claim else "disabled"))
         reboot_reasons.append(changes[-1])
         if not check_mode:
             mpio["iscsi_claimed"] = claim
-    if str(mpio.get("policy", "None")) != policy:
-        changes.append("default load-balance policy %s -> %s" % (mpio.get("policy", "None"), policy))
+    if current != policy:
+        changes.append("default load-balance policy %s -> %s" % (current, policy))
         if not check_mode:
             mpio["policy"] = policy
-    return {"changed": bool(changes), "result": {"available": True, "changes": changes, "reboot_reasons": reboot_reasons}}
+    return {"changed": bool(changes), "result": {"available": True, "reason": "", "changes": changes,
+                                                 "reboot_reasons": reboot_reasons}}
 
 
 @model("win_pagefile/probe")
