@@ -33,6 +33,7 @@ CRASH_CONTROL_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\CrashControl"
 DEDICATED_DUMP_NAME = "DedicatedDump.sys"
 _STANDARD_PAGEFILE = re.compile(r"^(?P<drive>[A-Za-z]):\\pagefile\.sys$", re.IGNORECASE)
 _DRIVE = re.compile(r"^\s*(?P<letter>[A-Za-z])(?::\\?)?\s*$")
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 class PagefileError(WindowsHostError):
@@ -111,8 +112,10 @@ def local_candidates(disks, excluded_bus_types=DEFAULT_EXCLUDED_BUS_TYPES) -> li
         if str(disk.get("operational_status") or "Online").casefold() not in ("online", "ok"):
             continue
         for partition in disk.get("partitions") or []:
+            # win_disk_facts gives a partition without a letter the letter [char]0 ("\x00"), which is
+            # not empty: only A-Z is a drive letter.
             letter = partition.get("drive_letter")
-            if not letter:
+            if not isinstance(letter, str) or not _LETTER.fullmatch(letter):
                 continue
             for volume in partition.get("volumes") or []:
                 if str(volume.get("drive_type") or "").casefold() != "fixed":

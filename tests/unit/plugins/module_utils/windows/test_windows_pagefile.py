@@ -151,3 +151,13 @@ def test_no_dedicated_dump_file_when_dumps_are_off_or_the_pagefile_is_on_the_boo
 def test_bad_input_names_the_variable(settings, message):
     errors = pf.validate_settings(settings)
     assert errors and message in errors[0]
+
+
+def test_a_partition_without_a_drive_letter_is_never_a_candidate():
+    """win_disk_facts reports a partition without a letter with drive_letter [char]0 ("\\x00"): the
+    simulator's default host has such a volume on its local disk, with more free space than D:."""
+    local = disks()
+    assert [partition["drive_letter"] for partition in local[1]["partitions"]] == ["D", "\x00"]
+    assert [candidate["drive"] for candidate in pf.local_candidates(local)] == ["D"]
+    plan = pf.plan_pagefile(local, pagefile_query(), pagefile_probe(), SYSTEM_MANAGED)
+    assert plan["drive"] == "D" and plan["desired"][0]["name"] == "D:\\pagefile.sys"

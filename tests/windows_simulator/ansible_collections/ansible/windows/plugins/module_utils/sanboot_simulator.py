@@ -325,8 +325,10 @@ class WindowsState:
         letters = {str(self.os.get("system_drive", "C:"))[0].upper()}
         for disk in self.data.get("disks") or []:
             for partition in disk.get("partitions") or []:
-                if partition.get("drive_letter"):
-                    letters.add(str(partition["drive_letter"]).upper())
+                # Get-Partition reports a partition without a letter as DriveLetter [char]0.
+                letter = str(partition.get("drive_letter") or "").upper()
+                if re.fullmatch(r"[A-Z]", letter):
+                    letters.add(letter)
         return letters
 
 
