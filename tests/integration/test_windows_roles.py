@@ -263,3 +263,34 @@ def test_mpio_with_restarts_allowed_converges_in_one_run(repo, workdir):
     assert state["boot_count"] == 3
     again = host.run_role("win_iscsi_initiator", variables)
     assert again.returncode == 0 and recap(again)["changed"] == 0, output(again)
+
+
+def test_a_reservation_is_made_at_the_requested_address_when_the_mac_holds_a_dynamic_lease(repo, workdir):
+    """The simulator's default DHCP server: winboot01's NIC (52-54-00-12-34-56) has booted once in the
+    scope and holds a dynamic lease for 10.77.0.150; the reservation asks for 10.77.0.60."""
+    host = SimulatedWindowsHost(workdir, "dhcp-server2022", name="dhcp01")
+    result = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [RESERVATION]})
+    assert result.returncode == 0, output(result)
+    dhcp = host.state()["dhcp"]
+    assert [(held["ip"], held["client_id"].lower()) for held in dhcp["reservations"] if held["ip"] != "10.77.0.20"] == [
+        ("10.77.0.60", "52-54-00-12-34-56")]
+    assert dhcp["reservation_options"]["10.77.0.60"]["17"] == "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.test:boot01"
+    assert [lease["ip"] for lease in dhcp["leases"]] == ["10.77.0.62"]
+    again = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [RESERVATION]})
+    assert again.returncode == 0 and recap(again)["changed"] == 0, output(again)
+
+
+def test_an_address_another_client_holds_a_dynamic_lease_on_is_a_conflict(repo, workdir):
+    host = SimulatedWindowsHost(workdir, "dhcp-server2022", name="dhcp01")
+    before = host.state_bytes()
+    taken = dict(RESERVATION, ip="10.77.0.62")
+    result = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [taken]})
+    assert result.returncode != 0
+    assert ("win_dhcp_boot_reservation_reservations[0].ip: 10.77.0.62 is leased to 52-54-00-00-00-62 (laptop62)"
+            in output(result))
+    assert host.state_bytes() == before
+    replaced = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [taken],
+                                                           "win_dhcp_boot_reservation_replace": True})
+    assert replaced.returncode == 0, output(replaced)
+    assert [(held["ip"], held["client_id"].lower()) for held in host.state()["dhcp"]["reservations"]
+            if held["ip"] != "10.77.0.20"] == [("10.77.0.62", "52-54-00-12-34-56")]

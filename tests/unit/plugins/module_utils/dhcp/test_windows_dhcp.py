@@ -116,3 +116,33 @@ def test_duplicates_across_reservations_are_refused():
     errors = wd.validate_settings({"reservations": [RESERVATION, dict(RESERVATION, mac="52:54:00:12:34:99")]})
     assert errors == ["win_dhcp_boot_reservation_reservations[1].ip: 10.77.0.60 is also in "
                       "win_dhcp_boot_reservation_reservations[0]"]
+
+
+LEASE_150 = {"scope_id": "10.77.0.0", "ip": "10.77.0.150", "client_id": "52-54-00-12-34-56", "hostname": "minint-7q2k1",
+             "address_state": "Active"}
+
+
+def test_a_dynamic_lease_of_the_mac_elsewhere_is_removed_first_because_win_dhcp_lease_would_reserve_its_address():
+    result = plan([RESERVATION], dict(PROBE, leases=[LEASE_150]))
+    assert result["lease_removals"] == [{"ip": "10.77.0.150", "state": "absent"}]
+    assert result["leases"][0]["ip"] == "10.77.0.60" and result["removals"] == []
+    assert "52-54-00-12-34-56 holds a dynamic lease of 10.77.0.150; it is removed" in result["warnings"][0]
+
+
+def test_a_dynamic_lease_of_the_mac_at_the_address_itself_is_left_to_become_the_reservation():
+    result = plan([RESERVATION], dict(PROBE, leases=[dict(LEASE_150, ip="10.77.0.60")]))
+    assert result["lease_removals"] == [] and result["warnings"] == []
+
+
+def test_an_address_another_client_holds_a_dynamic_lease_on_is_an_error_unless_replace():
+    other = dict(LEASE_150, ip="10.77.0.60", client_id="52-54-00-00-00-62", hostname="laptop62")
+    with pytest.raises(wd.DhcpPlanError, match=r"\.ip: 10\.77\.0\.60 is leased to 52-54-00-00-00-62 \(laptop62\); set "
+                                               r"win_dhcp_boot_reservation_replace: true"):
+        plan([RESERVATION], dict(PROBE, leases=[other]))
+    assert plan([RESERVATION], dict(PROBE, leases=[other]), replace=True)["lease_removals"] == [
+        {"ip": "10.77.0.60", "state": "absent"}]
+
+
+def test_reservations_listed_among_the_leases_are_not_taken_for_dynamic_ones():
+    reserved = dict(LEASE_150, address_state="InactiveReservation")
+    assert plan([RESERVATION], dict(PROBE, leases=[reserved]))["lease_removals"] == []

@@ -781,8 +781,8 @@ def _dhcp(state):
 
 @model("win_dhcp_boot_reservation/probe")
 def model_dhcp_probe(state, params, check_mode):
-    """win_dhcp_boot_reservation/files/probe.ps1: scopes, the reservations of the given MACs and
-    addresses, and the definition of option 203; changes nothing."""
+    """win_dhcp_boot_reservation/files/probe.ps1: scopes, the reservations and dynamic leases of the
+    given MACs and addresses, and the definition of option 203; changes nothing."""
     dhcp = _dhcp(state)
     macs = _param(params, "MacAddresses") or []
     addresses = [str(address) for address in _param(params, "IPAddresses") or []]
@@ -790,6 +790,10 @@ def model_dhcp_probe(state, params, check_mode):
                      "name": held.get("name"), "description": held.get("description")}
                     for held in dhcp.get("reservations") or []
                     if any(_same_mac(held.get("client_id"), mac) for mac in macs) or str(held.get("ip")) in addresses]
+    leases = [{"scope_id": held.get("scope_id"), "ip": held.get("ip"), "client_id": held.get("client_id"),
+               "hostname": held.get("hostname") or "", "address_state": held.get("address_state") or "Active"}
+              for held in dhcp.get("leases") or []
+              if any(_same_mac(held.get("client_id"), mac) for mac in macs) or str(held.get("ip")) in addresses]
     definitions = {}
     definition = (dhcp.get("option_definitions") or {}).get("203")
     if definition:
@@ -797,6 +801,7 @@ def model_dhcp_probe(state, params, check_mode):
     return {"changed": False, "result": {
         "scopes": [scope.get("scope_id") for scope in dhcp.get("scopes") or []],
         "reservations": reservations,
+        "leases": leases,
         "option_definitions": definitions,
     }}
 
