@@ -328,3 +328,44 @@ def test_the_mpio_claim_is_compared_as_text(host):
     outcome = run("win_iscsi_initiator/mpio", {"ClaimIscsi": True, "Policy": "RR"})
     assert outcome["result"]["changes"] == ["enabled automatic claim of iSCSI disks", "default load-balance policy None -> RR"]
     assert json.loads(host.read_text())["mpio"] == {"iscsi_claimed": True, "policy": "RR"}
+
+
+MPIO_SCRIPT = (ROLES / "win_iscsi_initiator" / "files" / "mpio.ps1").read_text()
+OPTION_VALUES = (ROLES / "win_dhcp_boot_reservation" / "files" / "option_values.ps1").read_text()
+
+
+@pytest.mark.parametrize("script, parameters, refusal", [
+    (MPIO_SCRIPT, {"ClaimIscsi": True, "Policy": "RR", "Colour": "red"},
+     "A parameter cannot be found that matches parameter name 'Colour'."),
+    (MPIO_SCRIPT, {"ClaimIscsi": True}, "missing mandatory parameters: Policy."),
+    (MPIO_SCRIPT, {"ClaimIscsi": True, "Policy": "fastest"},
+     'The argument "fastest" does not belong to the set "FOO,RR,LQD,LB,None" specified by the ValidateSet attribute.'),
+    (MPIO_SCRIPT, {"ClaimIscsi": "False", "Policy": "RR"}, "Boolean parameters accept only Boolean values and numbers"),
+    (OPTION_VALUES, {"ReservedIP": "10.77.0.60", "Values": ["17"], "ManagedOptionIds": [17]}, "parameter 'Values'"),
+    (OPTION_VALUES, {"ReservedIP": "10.77.0.60", "Values": {}, "ManagedOptionIds": ["seventeen"]},
+     "parameter 'ManagedOptionIds'"),
+    (OPTION_VALUES, {"ReservedIP": "", "Values": {}, "ManagedOptionIds": [17]},
+     "Cannot bind argument to parameter 'ReservedIP' because it is an empty string."),
+    (OPTION_VALUES, {"ReservedIP": "10.77.0.60", "Values": {}, "ManagedOptionIds": []},
+     "Cannot bind argument to parameter 'ManagedOptionIds' because it is an empty array."),
+], ids=["unknown name", "missing mandatory", "ValidateSet", "text for a bool", "list for a dictionary", "text for an int",
+        "empty mandatory string", "empty mandatory array"])
+def test_a_script_refuses_the_parameters_powershell_would_not_bind(host, script, parameters, refusal):
+    before = host.read_bytes()
+    with sim.WindowsState() as state:
+        with pytest.raises(sim.ScriptFailure) as info:
+            sim.run_script(state, script, parameters, False)
+    assert refusal in str(info.value)
+    assert host.read_bytes() == before
+
+
+def test_parameters_bind_case_insensitively_and_convert_as_powershell_does():
+    assert sim.bind_parameters(MPIO_SCRIPT, {"claimiscsi": 1, "POLICY": "rr"}) == {"ClaimIscsi": True, "Policy": "rr"}
+    assert sim.bind_parameters(OPTION_VALUES, {"ReservedIP": "10.77.0.60", "Values": {"17": "x"},
+                                               "ManagedOptionIds": ["12", 17]}) == {
+        "ReservedIP": "10.77.0.60", "Values": {"17": "x"}, "ManagedOptionIds": [12, 17]}
+
+
+def test_the_simulator_reads_each_scripts_parameters_as_declared():
+    for path in SCRIPTS:
+        assert {entry["name"] for entry in sim.script_parameters(path.read_text()).values()} == script_parameters(path), path

@@ -854,12 +854,152 @@ def model_dhcp_option_values(state, params, check_mode):
     return {"changed": bool(changed_set or removed), "result": {"set": changed_set, "removed": removed, "reservation": True}}
 
 
+# --- PowerShell parameter binding ------------------------------------------------------------
+
+_ATTRIBUTE = re.compile(r"\[((?:[^\[\]]|\[\])*)\]")
+_SCALAR_TYPES = {"string", "int", "int32", "int64", "long", "bool", "boolean", "switch", "system.collections.idictionary",
+                 "hashtable"}
+
+
+def _param_block(script: str) -> str:
+    """The text between the parentheses of the script's param ( ... ) block ('' without one)."""
+    match = re.search(r"^\s*param\s*\(", script, re.IGNORECASE | re.MULTILINE)
+    if not match:
+        return ""
+    depth, quote = 1, None
+    for position in range(match.end(), len(script)):
+        char = script[position]
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return script[match.end():position]
+    raise SimulatorError("the script's param block is not closed")
+
+
+def _split_top_level(text: str) -> list:
+    parts, depth, quote, current = [], 0, None, []
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part for part in parts if part.strip()]
+
+
+def script_parameters(script: str) -> dict:
+    """name (lower case) => {name, type, mandatory, validate_set, has_default} from the param block."""
+    declared = {}
+    for chunk in _split_top_level(_param_block(script)):
+        code = "\n".join(line.split("#", 1)[0] for line in chunk.splitlines())
+        attributes = _ATTRIBUTE.findall(code)
+        rest = _ATTRIBUTE.sub(" ", code)
+        name = re.search(r"\$(\w+)", rest)
+        if not name:
+            continue
+        entry = {"name": name.group(1), "type": "object", "mandatory": False, "validate_set": None,
+                 "has_default": "=" in rest[name.end():]}
+        for attribute in attributes:
+            text = attribute.strip()
+            if re.match(r"^Parameter\s*\(", text, re.IGNORECASE):
+                entry["mandatory"] = bool(re.search(r"Mandatory(\s*=\s*\$true)?\s*(,|\))", text, re.IGNORECASE))
+            elif re.match(r"^ValidateSet\s*\(", text, re.IGNORECASE):
+                entry["validate_set"] = re.findall(r"'([^']*)'|\"([^\"]*)\"", text)
+                entry["validate_set"] = [single or double for single, double in entry["validate_set"]]
+            elif "(" not in text:
+                entry["type"] = text.lower()
+        declared[entry["name"].lower()] = entry
+    return declared
+
+
+def _bind_one(entry: dict, value):
+    """PowerShell's conversion of one argument to a parameter's type; ScriptFailure where it refuses."""
+    name, kind = entry["name"], entry["type"]
+    refuse = "Cannot process argument transformation on parameter '%s'. Cannot convert value %r to type %s" % (
+        name, value, kind)
+    element_kind = kind[:-2] if kind.endswith("[]") else None
+    if element_kind is not None:
+        items = value if isinstance(value, list) else [value]
+        if entry["mandatory"] and not items:
+            raise ScriptFailure("Cannot bind argument to parameter '%s' because it is an empty array." % name)
+        return [_bind_one(dict(entry, type=element_kind, mandatory=False), item) for item in items]
+    if kind in ("bool", "boolean", "switch"):
+        if isinstance(value, bool) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return bool(value)
+        raise ScriptFailure("Cannot process argument transformation on parameter '%s'. Cannot convert value \"%s\" to "
+                            "type \"System.Boolean\". Boolean parameters accept only Boolean values and numbers, such as "
+                            "$True, $False, 1 or 0." % (name, value))
+    if kind in ("int", "int32", "int64", "long"):
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+            return int(value)
+        raise ScriptFailure(refuse)
+    if kind in ("system.collections.idictionary", "hashtable"):
+        if isinstance(value, dict):
+            return value
+        raise ScriptFailure(refuse)
+    if kind == "string":
+        if isinstance(value, (list, dict)):
+            raise ScriptFailure(refuse)
+        if entry["mandatory"] and value is None:
+            raise ScriptFailure("Cannot bind argument to parameter '%s' because it is null." % name)
+        if entry["mandatory"] and value == "":
+            raise ScriptFailure("Cannot bind argument to parameter '%s' because it is an empty string." % name)
+        return value
+    return value
+
+
+def bind_parameters(script: str, parameters: dict) -> dict:
+    """What PowerShell does with win_powershell's parameters before the script runs: names matched
+    case-insensitively, an unknown name refused, a missing mandatory one refused, each value converted
+    to the declared type (or refused), ValidateSet checked. The models see only bound values."""
+    declared = script_parameters(script)
+    bound = {}
+    for key, value in (parameters or {}).items():
+        entry = declared.get(str(key).lower())
+        if entry is None:
+            raise ScriptFailure("A parameter cannot be found that matches parameter name '%s'." % key)
+        value = _bind_one(entry, value)
+        if entry["validate_set"] is not None:
+            for item in value if isinstance(value, list) else [value]:
+                if str(item).casefold() not in [allowed.casefold() for allowed in entry["validate_set"]]:
+                    raise ScriptFailure("Cannot validate argument on parameter '%s'. The argument \"%s\" does not belong to "
+                                        "the set \"%s\" specified by the ValidateSet attribute."
+                                        % (entry["name"], item, ",".join(entry["validate_set"])))
+        bound[entry["name"]] = value
+    missing = [entry["name"] for key, entry in declared.items() if entry["mandatory"] and entry["name"] not in bound]
+    if missing:
+        raise ScriptFailure("Cannot process command because of one or more missing mandatory parameters: %s."
+                            % " ".join(missing))
+    return bound
+
+
 def run_script(state: WindowsState, script: str, parameters: dict, check_mode: bool) -> dict:
     """ansible.windows.win_powershell's contract, with the script replaced by its model."""
     name, function = script_model(script)
     if check_mode and not SHOULD_PROCESS.search(script):
         return {"changed": True, "msg": "skipped, running in check mode", "model": name}
-    outcome = function(state, parameters or {}, check_mode)
+    bound = bind_parameters(script, parameters or {})
+    outcome = function(state, bound, check_mode)
     outcome["model"] = name
     return outcome
 
