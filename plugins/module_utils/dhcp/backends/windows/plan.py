@@ -203,8 +203,8 @@ def plan_reservations(probe: dict, settings: dict) -> dict:
             if _same_mac(held.get("client_id"), entry["mac"]) and str(held.get("ip")) != entry["ip"]:
                 lease_removals.append({"ip": str(held.get("ip")), "state": "absent"})
                 warnings.append("%s: %s holds a dynamic lease of %s; it is removed so that the reservation is made at %s "
-                                "(the client moves to it at its next renewal)" % (where, entry["mac"], held.get("ip"),
-                                                                                   entry["ip"]))
+                                "(the client moves to it at its next renewal)"
+                                % (where, entry["mac"], held.get("ip"), entry["ip"]))
             elif str(held.get("ip")) == entry["ip"] and not _same_mac(held.get("client_id"), entry["mac"]):
                 if not replace:
                     raise DhcpPlanError("%s.ip: %s is leased to %s (%s); set win_dhcp_boot_reservation_replace: true to "

@@ -99,8 +99,8 @@ def main():
                     # id) to Add-DhcpServerv4Reservation, then looks for a reservation of mac, finds none and
                     # fails, leaving the address reserved for the other client. The roles never ask for this.
                     module.fail_json(msg="Could not convert lease to a reservation: %s is leased to %s, not %s (the real "
-                                         "module would reserve it for %s first)" % (held.get("ip"), held.get("client_id"),
-                                                                                   mac, held.get("client_id")))
+                                         "module would reserve it for %s first)"
+                                         % (held.get("ip"), held.get("client_id"), mac, held.get("client_id")))
                 client = mac or held.get("client_id")
                 if module.check_mode:
                     module.exit_json(changed=True)
