@@ -15,13 +15,8 @@ from __future__ import annotations
 import re
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import (
-    POWERSHELL_REQUIRED,
-    check_supported,
-    server_release,
-    unsupported_host_message,
-)
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.powershell import load_script
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import check_supported, server_release
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.powershell import run_shared_script
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "default": ""},
@@ -46,16 +41,10 @@ class ActionModule(ActionBase):
         if arguments["state"] == "present" and not name:
             return dict(result, failed=True, msg="name is required when state is present")
 
-        outcome = self._execute_module(
-            module_name="ansible.windows.win_powershell",
-            module_args={"script": load_script("reboot_pending"),
-                         "parameters": {"Name": name, "Mark": arguments["state"] == "present"}, "depth": 2},
-            task_vars=task_vars)
+        outcome = run_shared_script(self, "reboot_pending", {"Name": name, "Mark": arguments["state"] == "present"},
+                                    task_vars)
         if outcome.get("failed"):
-            message = str(outcome.get("msg") or "")
-            if POWERSHELL_REQUIRED in message:
-                message = unsupported_host_message("%s (the host's PowerShell is older)" % POWERSHELL_REQUIRED)
-            return dict(result, failed=True, msg=message, changed=False)
+            return dict(result, failed=True, msg=str(outcome.get("msg") or ""), changed=False)
 
         found = outcome.get("result") or {}
         os_version = str(found.get("os_version") or "")

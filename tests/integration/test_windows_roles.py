@@ -9,6 +9,7 @@ decide right, warnings reach the operator, and the roles' plugins are documented
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -120,6 +121,7 @@ def test_windows_server_2003_stops_every_role_with_the_manual_steps_and_changes_
     ("filter", "sanboot.iscsi.windows_input_errors"), ("filter", "sanboot.iscsi.win_iscsi_initiator_plan"),
     ("filter", "sanboot.iscsi.win_pagefile_plan"), ("filter", "sanboot.iscsi.win_shutdown_script_plan"),
     ("filter", "sanboot.iscsi.win_dhcp_boot_plan"), ("module", "sanboot.iscsi.warn"),
+    ("module", "sanboot.iscsi.win_reboot_pending"), ("module", "sanboot.iscsi.win_iscsi_boot_info"),
     ("role", "sanboot.iscsi.win_iscsi_initiator"), ("role", "sanboot.iscsi.win_pagefile"),
     ("role", "sanboot.iscsi.win_iscsi_boot_script"), ("role", "sanboot.iscsi.win_dhcp_boot_reservation"),
 ])
@@ -201,13 +203,13 @@ def test_when_a_boot_query_fails_no_nic_is_touched_and_the_role_says_why(repo, w
     assert "%s" % fault in output(result)
 
 
-def test_when_the_probe_fails_the_role_stops_and_no_nic_is_touched(repo, workdir):
+def test_when_reading_the_boot_fails_the_role_stops_and_no_nic_is_touched(repo, workdir):
     state = load_state("server2022-iscsi-boot")
-    state["faults"] = ["win_iscsi_initiator/probe"]
+    state["faults"] = ["iscsi_boot"]  # the whole of sanboot.iscsi.win_iscsi_boot_info's script fails
     host = SimulatedWindowsHost(workdir, state)
     before = host.state_bytes()
     result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS})
-    assert result.returncode != 0 and "the probe failed" in output(result)
+    assert result.returncode != 0 and "the script failed (a fault injected into the simulator)" in output(result)
     assert host.state_bytes() == before
 
 
@@ -294,3 +296,21 @@ def test_an_address_another_client_holds_a_dynamic_lease_on_is_a_conflict(repo, 
     assert replaced.returncode == 0, output(replaced)
     assert [(held["ip"], held["client_id"].lower()) for held in host.state()["dhcp"]["reservations"]
             if held["ip"] != "10.77.0.20"] == [("10.77.0.62", "52-54-00-12-34-56")]
+
+
+def test_win_iscsi_boot_info_names_the_boot_nic_on_the_default_host_once_msiscsi_runs(repo, workdir, run_tool):
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    found = workdir / "boot-info.json"
+    playbook = workdir / "boot-info.yml"
+    playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": [
+        {"sanboot.iscsi.win_iscsi_boot_info": {}, "register": "stopped"},
+        {"ansible.windows.win_service": {"name": "MSiSCSI", "state": "started"}},
+        {"sanboot.iscsi.win_iscsi_boot_info": {}, "register": "running"},
+        {"ansible.builtin.copy": {"content": "{{ {'stopped': stopped, 'running': running} | to_json }}",
+                                  "dest": str(found), "mode": "0600"}}]}]))
+    result = run_tool("ansible-playbook", "-i", host.inventory, playbook, cwd=workdir, env=host.env())
+    assert result.returncode == 0, output(result)
+    stopped, running = (json.loads(found.read_text())[key] for key in ("stopped", "running"))
+    assert stopped["boot_nic_known"] is False and "the Microsoft iSCSI Initiator Service is Stopped" in stopped["reason"]
+    assert running["boot_nic_known"] is True and running["booted_from_iscsi"] is True
+    assert running["boot_interfaces"] == {"4": ["the boot connection to 10.77.0.1:3260 goes out of it (Find-NetRoute)"]}

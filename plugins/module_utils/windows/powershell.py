@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import (
+    POWERSHELL_REQUIRED,
+    unsupported_host_message,
+)
+
 _HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPTS = {"reboot_pending": "reboot_pending.ps1"}
+SCRIPTS = {"reboot_pending": "reboot_pending.ps1", "iscsi_boot": "iscsi_boot.ps1"}
 
 
 def load_script(name: str) -> str:
@@ -24,3 +29,16 @@ def load_script(name: str) -> str:
         raise KeyError("no shared PowerShell script named %s (known: %s)" % (name, ", ".join(sorted(SCRIPTS))))
     with open(os.path.join(_HERE, SCRIPTS[name]), "r", encoding="utf-8") as handle:
         return handle.read()
+
+
+def run_shared_script(action, name: str, parameters: dict, task_vars: dict, depth: int = 2) -> dict:
+    """Run a shared script from an action plugin (`action` is the ActionBase) with
+    ansible.windows.win_powershell; check mode passes through. A host no module can run on (ansible-core
+    answers 'Ansible requires PowerShell v5.1') fails with what to do instead."""
+    outcome = action._execute_module(  # pylint: disable=protected-access
+        module_name="ansible.windows.win_powershell",
+        module_args={"script": load_script(name), "parameters": parameters, "depth": depth},
+        task_vars=task_vars)
+    if outcome.get("failed") and POWERSHELL_REQUIRED in str(outcome.get("msg") or ""):
+        outcome = dict(outcome, msg=unsupported_host_message("%s (the host's PowerShell is older)" % POWERSHELL_REQUIRED))
+    return outcome

@@ -6,7 +6,8 @@ from iSCSI as Microsoft documents it: MSiSCSI Manual and stopped, the boot conne
 InitiatorAddress 0.0.0.0): whatever the probe reads, and however it fails, the NIC that carries the
 boot disk (Ethernet, interface 4) is never planned for DHCP.
 
-The probe results are the simulator's model of probe.ps1 with the service stopped or running,
+The probe results are the simulator's models of the role's probe.ps1 and of the shared
+iscsi_boot.ps1 (sanboot.iscsi.win_iscsi_boot_info) combined, with the service stopped or running,
 with every subset of its boot queries failing (fault injection), each cut at every depth as
 win_powershell would return it, and every value of the full result replaced by a missing or
 malformed one."""
@@ -48,7 +49,10 @@ def probe(host, service="stopped", faults=()):
     state["faults"] = list(faults)
     host.write_text(json.dumps(state))
     with sim.WindowsState(check_mode=True) as windows:
-        return sim.MODELS["win_iscsi_initiator/probe"](windows, {}, True)["result"]
+        # What the role plans from: its probe and win_iscsi_boot_info, combined.
+        result = dict(sim.MODELS["win_iscsi_initiator/probe"](windows, {}, True)["result"])
+        result.update(sim.MODELS["iscsi_boot"](windows, {}, True)["result"])
+        return result
 
 
 def boot_nic_planned_for_dhcp(result) -> bool:

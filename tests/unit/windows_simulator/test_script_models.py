@@ -303,9 +303,8 @@ def test_an_hbas_boot_portal_address_is_read_from_the_embedded_ip_address(host):
     state = json.loads(host.read_text())
     state["iscsi"].update(sessions=[], boot_configuration=[hba_boot_configuration(TEXT_ADDRESS)])
     host.write_text(json.dumps(state))
-    result = run("win_iscsi_initiator/probe", {})["result"]
-    firmware = [entry for entry in result.get("firmware_boot", result["boot_sessions"])
-                if entry.get("source") == "MSiSCSI_BootConfiguration"]
+    result = run("iscsi_boot", {})["result"]
+    firmware = [entry for entry in result["firmware_boot"] if entry.get("source") == "MSiSCSI_BootConfiguration"]
     assert [(entry["target_iqn"], entry["target_address"], entry["target_port"]) for entry in firmware] == [
         ("iqn.2026-11.test:boot01", "10.77.0.1", 3260)]
 

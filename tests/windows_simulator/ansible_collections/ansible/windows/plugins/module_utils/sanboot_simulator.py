@@ -514,26 +514,32 @@ def find_net_route(state, address) -> list:
             {"DestinationPrefix": destination, "InterfaceIndex": index, "InterfaceAlias": adapter.get("name")}]
 
 
-@model("win_iscsi_initiator/probe")
-def model_initiator_probe(state, params, check_mode):
-    """win_iscsi_initiator/files/probe.ps1: reads, changes nothing; a failed query goes to the
-    errors (boot_errors for what decides the boot NICs), as Invoke-Query does."""
-    iscsi = state.data.get("iscsi") or {}
-    running = _service_running(state, "MSiSCSI")
-    boot_errors, errors = [], []
+class _Queries:
+    """Invoke-Query of the probes: a query that fails (a ScriptFailure, or a fault injected by the
+    state's 'faults' list) goes to a list of errors and reads as None, never as 'none there'."""
 
-    faults = set(state.data.get("faults") or [])
-    if "win_iscsi_initiator/probe" in faults:
-        raise ScriptFailure("the probe failed (a fault injected into the simulator)")
+    def __init__(self, state, whole_script: str):
+        self.faults = set(state.data.get("faults") or [])
+        if whole_script in self.faults:
+            raise ScriptFailure("the script failed (a fault injected into the simulator)")
 
-    def query(what, function, sink):
+    def __call__(self, what, function, sink):
         try:
-            if any(what == fault or what.startswith(fault + " ") for fault in faults):
+            if any(what == fault or what.startswith(fault + " ") for fault in self.faults):
                 raise ScriptFailure("a fault injected into the simulator")
             return function()
         except ScriptFailure as exc:
             sink.append("%s: %s" % (what, exc))
             return None
+
+
+@model("iscsi_boot")
+def model_iscsi_boot(state, params, check_mode):
+    """plugins/module_utils/windows/iscsi_boot.ps1: how the host boots from iSCSI; reads, changes nothing."""
+    iscsi = state.data.get("iscsi") or {}
+    running = _service_running(state, "MSiSCSI")
+    boot_errors = []
+    query = _Queries(state, "iscsi_boot")
 
     def needs_service(value):
         if not running:
@@ -549,7 +555,6 @@ def model_initiator_probe(state, params, check_mode):
         return {"interface_indexes": sorted({entry["InterfaceIndex"] for entry in found}),
                 "local_addresses": [entry["IPAddress"] for entry in found if entry.get("IPAddress")]}
 
-    node = query("MSiSCSIInitiator_MethodClass", lambda: needs_service(iscsi.get("node_name") or ""), errors)
     disks = state.data.get("disks") or []
     boot_disks = query("Get-Disk", lambda: [disk for disk in disks if disk.get("bootable")], boot_errors)
     boot_disk = None
@@ -584,13 +589,38 @@ def model_initiator_probe(state, params, check_mode):
                               "initiator_iqn": powershell_string(config.get("InitiatorNode")),
                               "target_address": address, "target_port": int(portal.get("Socket") or 0),
                               "route": route(address), "source": "MSiSCSI_BootConfiguration"})
-    persistent = query("MSiSCSIInitiator_PersistentLoginClass",
-                       lambda: needs_service(list(iscsi.get("persistent_targets") or [])), errors)
     adapters = [{"name": adapter.get("name"), "mac": _wmi_mac(adapter.get("mac")),
                  "dhcp_enabled": bool(adapter.get("dhcp_enabled")), "ip_addresses": list(adapter.get("ip_addresses") or []),
                  "interface_index": adapter.get("interface_index")}
                 for adapter in state.data.get("network_adapters") or [] if adapter.get("mac")]
     service = next((value for name, value in (state.data.get("services") or {}).items() if name.casefold() == "msiscsi"), {})
+    return {"changed": False, "result": {
+        "service": {"status": _SERVICE_STATUS.get(service.get("state"), "Stopped"),
+                    "start_type": _SERVICE_START_TYPE.get(service.get("start_mode"), "Manual")},
+        "boot_disk": boot_disk,
+        "boot_sessions": boot_sessions,
+        "firmware_boot": firmware_boot,
+        "boot_errors": boot_errors,
+        "adapters": adapters,
+    }}
+
+
+@model("win_iscsi_initiator/probe")
+def model_initiator_probe(state, params, check_mode):
+    """win_iscsi_initiator/files/probe.ps1: OS, node name, persistent targets, MPIO; changes nothing."""
+    iscsi = state.data.get("iscsi") or {}
+    running = _service_running(state, "MSiSCSI")
+    errors = []
+    query = _Queries(state, "win_iscsi_initiator/probe")
+
+    def needs_service(value):
+        if not running:
+            raise ScriptFailure(INITIATOR_SERVICE_STOPPED)
+        return value
+
+    node = query("MSiSCSIInitiator_MethodClass", lambda: needs_service(iscsi.get("node_name") or ""), errors)
+    persistent = query("MSiSCSIInitiator_PersistentLoginClass",
+                       lambda: needs_service(list(iscsi.get("persistent_targets") or [])), errors)
     # MSDSM calls in try/catch: until the feature's restart they fail, and MPIO reads as not available.
     try:
         claims = msdsm_claim_settings(state)
@@ -603,16 +633,9 @@ def model_initiator_probe(state, params, check_mode):
         "caption": state.os.get("caption"),
         "product_type": state.os.get("product_type"),
         "system_root": state.os.get("system_root"),
-        "service": {"status": _SERVICE_STATUS.get(service.get("state"), "Stopped"),
-                    "start_type": _SERVICE_START_TYPE.get(service.get("start_mode"), "Manual")},
         "node_name": node or "",
-        "boot_disk": boot_disk,
-        "boot_sessions": boot_sessions,
-        "firmware_boot": firmware_boot,
-        "boot_errors": boot_errors,
         "errors": errors,
         "persistent_targets": persistent or [],
-        "adapters": adapters,
         "mpio": mpio,
     }}
 
