@@ -60,5 +60,8 @@ class ActionModule(ActionBase):
             os_version=os_version,
             server_release=server_release(os_version),
             powershell_version=str(found.get("powershell_version") or ""),
+            # Whether this task ran in check mode (also when set by the check_mode keyword, which
+            # ansible_check_mode does not reflect).
+            check_mode=bool(self._play_context.check_mode),
         )
         return result

@@ -93,6 +93,13 @@ server_release:
   returned: success
   type: str
   sample: "2022"
+check_mode:
+  description:
+    - Whether the task ran in check mode, also when the C(check_mode) keyword set it (which C(ansible_check_mode) does not
+      reflect); roles use it to skip what cannot be shown in check mode.
+  returned: success
+  type: bool
+  sample: false
 powershell_version:
   description: The host's PowerShell version.
   returned: success
