@@ -43,6 +43,8 @@ def test_every_script_follows_the_rules(path):
     name, _model = sim.script_model(text)
     assert name in sim.MODELS
     assert "$ErrorActionPreference = 'Stop'" in text
+    if "not through win_powershell" in text:
+        return  # run by Windows Setup on a clone (specialize.ps1): no $Ansible there
     # win_powershell skips (and reports changed for) scripts without it in check mode.
     assert sim.SHOULD_PROCESS.search(text)
     # $Ansible.Changed is true unless a script says otherwise: every script says.
@@ -368,3 +370,115 @@ def test_parameters_bind_case_insensitively_and_convert_as_powershell_does():
 def test_the_simulator_reads_each_scripts_parameters_as_declared():
     for path in SCRIPTS:
         assert {entry["name"] for entry in sim.script_parameters(path.read_text()).values()} == script_parameters(path), path
+
+
+# --- Sysprep ------------------------------------------------------------------------------------
+
+UNATTEND = ('<?xml version="1.0" encoding="utf-8"?><unattend xmlns="urn:schemas-microsoft-com:unattend">'
+            '<settings pass="generalize">%s</settings></unattend>')
+SKIP_REARM = ('<component name="Microsoft-Windows-Security-SPP" processorArchitecture="amd64"><SkipRearm>1</SkipRearm>'
+              '</component>')
+SYSPREP = {"UnattendPath": "%SystemRoot%\\Panther\\unattend.xml", "Arguments": ["/generalize", "/oobe", "/shutdown", "/quiet"],
+           "TimeoutSeconds": 3600}
+
+
+def sysprep_host(host, unattend=UNATTEND % "", **changes):
+    state = json.loads(host.read_text())
+    state["files"]["C:\\Windows\\Panther\\unattend.xml"] = __import__("base64").b64encode(unattend.encode()).decode()
+    for key, value in changes.items():
+        state[key] = value
+    host.write_text(json.dumps(state))
+    return state
+
+
+def test_sysprep_probe_reads_the_documented_defaults_of_a_fresh_installation(host):
+    result = run("win_sysprep_image/probe", {})["result"]
+    assert result == {"system_root": "C:\\Windows", "sysprep_present": True, "image_state": "IMAGE_STATE_COMPLETE",
+                      "generalization_state": 7, "upgraded": False, "remaining_rearm_count": 1001,
+                      "automatic_managed_pagefile": True, "pagefiles": [{"name": "C:\\pagefile.sys", "bus_type": "iSCSI"}]}
+
+
+def test_sysprep_generalizes_uses_one_rearm_caches_the_answer_file_and_shuts_the_host_down(host):
+    sysprep_host(host)
+    result = run("win_sysprep_image/sysprep", SYSPREP)["result"]
+    assert result["succeeded"] and result["exit_code"] == 0 and result["errors"] == []
+    assert result["image_state"] == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+    assert result["command"] == ("C:\\Windows\\System32\\Sysprep\\sysprep.exe /generalize /oobe /shutdown /quiet "
+                                 "/unattend:C:\\Windows\\Panther\\unattend.xml")
+    state = json.loads(host.read_text())
+    assert state["power"] == "off" and state["licensing"]["remaining_rearm_count"] == 1000
+    assert "C:\\Windows\\System32\\Sysprep\\Sysprep_succeeded.tag" in state["files"]
+    # A host Sysprep shut down answers no more.
+    with pytest.raises(sim.SimulatorError, match="shut down"):
+        run("win_sysprep_image/probe", {})
+
+
+def test_skip_rearm_keeps_the_rearm_count_and_lets_an_exhausted_image_generalize(host):
+    sysprep_host(host, unattend=UNATTEND % SKIP_REARM, licensing={"remaining_rearm_count": 0})
+    assert run("win_sysprep_image/sysprep", SYSPREP)["result"]["succeeded"]
+    assert json.loads(host.read_text())["licensing"]["remaining_rearm_count"] == 0
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"licensing": {"remaining_rearm_count": 0}}, "returned error code 0xc004d307"),
+    ({"registry_add": sim.UPGRADE_KEY}, "Sysprep will not run on an upgraded OS"),
+    ({"registry_add": sim.CBS_REBOOT_PENDING}, "Sysprep cannot run while Windows waits for a restart"),
+    ({"generalization": 4}, "GeneralizationState is not 7"),
+    ({"faults": ["sysprep"]}, "a fault injected into the simulator"),
+])
+def test_sysprep_refuses_as_documented_leaving_the_host_up_and_saying_why_in_setuperr(host, change, error):
+    state = sysprep_host(host, **{key: value for key, value in change.items() if key in ("licensing", "faults")})
+    if "registry_add" in change:
+        state["registry"][change["registry_add"]] = {"values": {}, "volatile": False}
+    if "generalization" in change:
+        state["registry"][sim.SYSPREP_STATUS_KEY]["values"]["GeneralizationState"]["data"] = change["generalization"]
+    host.write_text(json.dumps(state))
+    result = run("win_sysprep_image/sysprep", SYSPREP)["result"]
+    assert not result["succeeded"] and result["exit_code"] == 1
+    assert len(result["errors"]) == 1 and error in result["errors"][0]
+    after = json.loads(host.read_text())
+    assert after.get("power", "on") == "on"
+    assert after["registry"][sim.IMAGE_STATE_KEY]["values"]["ImageState"]["data"] == "IMAGE_STATE_COMPLETE"
+    # A second run reports only its own errors, never an earlier run's success mark.
+    second = run("win_sysprep_image/sysprep", SYSPREP)["result"]
+    assert len(second["errors"]) == 1 and not second["succeeded"]
+
+
+def test_sysprep_refuses_a_bad_command_line_and_an_unreadable_answer_file(host):
+    sysprep_host(host, unattend="<unattend")
+    assert "is not valid XML" in run("win_sysprep_image/sysprep", SYSPREP)["result"]["errors"][0]
+    bad = dict(SYSPREP, Arguments=["/generalize", "/oobe", "/audit"])
+    assert "is not valid" in run("win_sysprep_image/sysprep", bad)["result"]["errors"][0]
+    with pytest.raises(sim.ScriptFailure, match="is not there"):
+        run("win_sysprep_image/sysprep", dict(SYSPREP, UnattendPath="C:\\nowhere\\unattend.xml"))
+
+
+def test_sysprep_in_check_mode_runs_nothing(host):
+    sysprep_host(host)
+    before = host.read_bytes()
+    result = run("win_sysprep_image/sysprep", SYSPREP, check_mode=True)
+    assert result["changed"] and result["result"]["pid"] is None
+    assert host.read_bytes() == before
+
+
+def test_a_clone_boots_and_takes_its_identity_in_the_specialize_pass(host):
+    sysprep_host(host)
+    with sim.WindowsState() as state:
+        state.file_put("C:\\Windows\\Setup\\Scripts\\sanboot-servers.json", json.dumps({"servers": [
+            {"name": "winboot02", "initiator_iqn": "iqn.2026-11.test:winboot02", "mac": ""},
+            {"name": "WINBOOT03", "initiator_iqn": "", "mac": "52:54:00:12:34:99"}]}).encode())
+    run("win_sysprep_image/sysprep", SYSPREP)
+    generalized = host.read_text()
+    with sim.WindowsState(powered_off_ok=True) as state:
+        assert sim.boot_clone(state, "IQN.2026-11.test:WINBOOT02") == {"computer_name": "winboot02",
+                                                                     "node_name": "IQN.2026-11.test:WINBOOT02"}
+    state = json.loads(host.read_text())
+    active = state["registry"][sim.COMPUTER_NAME_KEY + "\\ActiveComputerName"]["values"]["ComputerName"]["data"]
+    assert active == "winboot02" and state["iscsi"]["node_name"] == "IQN.2026-11.test:WINBOOT02"
+    assert state["registry"][sim.IMAGE_STATE_KEY]["values"]["ImageState"]["data"] == "IMAGE_STATE_COMPLETE"
+    host.write_text(generalized)
+    with sim.WindowsState(powered_off_ok=True) as state:
+        assert sim.boot_clone(state, "iqn.2026-11.test:unknown", macs=["52-54-00-12-34-99"])["computer_name"] == "WINBOOT03"
+    host.write_text(generalized)
+    with sim.WindowsState(powered_off_ok=True) as state:
+        assert sim.boot_clone(state, "iqn.2026-11.test:unknown", macs=["52-54-00-00-00-01"])["computer_name"] == ""

@@ -65,6 +65,8 @@ class SimulatorError(Exception):
 # every module, on a host whose PowerShell is older than 5.1: no module runs there at all.
 POWERSHELL_REQUIRED = "Ansible requires PowerShell v5.1"
 DEFAULT_POWERSHELL_VERSION = "5.1.20348.2849"
+# A shut-down host answers nothing; a real WinRM connection to it ends unreachable.
+POWERED_OFF = "the simulated host is shut down: it does not answer (a real WinRM connection would be unreachable)"
 
 
 def powershell_too_old(version) -> bool:
@@ -114,8 +116,9 @@ class WindowsState:
     not in check mode, the file is rewritten if (and only if) the state changed. A failure
     (module.fail_json, an exception) leaves the file as it was: no half-applied state."""
 
-    def __init__(self, check_mode: bool = False, path: str | None = None):
+    def __init__(self, check_mode: bool = False, path: str | None = None, powered_off_ok: bool = False):
         self.path = path or os.environ.get(STATE_ENV)
+        self.powered_off_ok = powered_off_ok
         if not self.path:
             raise SimulatorError("%s is not set: this is the sanboot.iscsi Windows state simulator (a test double), "
                                  "which keeps the simulated host in the JSON file that variable names" % STATE_ENV)
@@ -137,6 +140,9 @@ class WindowsState:
         if powershell_too_old((self.data.get("os") or {}).get("powershell_version")):
             self._unlock()
             raise SimulatorError(POWERSHELL_REQUIRED)
+        if self.data.get("power") == "off" and not self.powered_off_ok:
+            self._unlock()
+            raise SimulatorError(POWERED_OFF)
         return self
 
     def __exit__(self, exc_type, exc, traceback):
@@ -875,6 +881,202 @@ def model_dhcp_option_values(state, params, check_mode):
             if not check_mode:
                 del current[option]
     return {"changed": bool(changed_set or removed), "result": {"set": changed_set, "removed": removed, "reservation": True}}
+
+
+# --- Sysprep, as Microsoft documents it -------------------------------------------------------
+
+IMAGE_STATE_KEY = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\State"
+SYSPREP_STATUS_KEY = "HKLM\\SYSTEM\\Setup\\Status\\SysprepStatus"
+UPGRADE_KEY = "HKLM\\SYSTEM\\Setup\\Upgrade"
+GENERALIZED_TO_OOBE = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+SYSPREP_PID = 4242
+_SYSPREP_SWITCHES = ("/generalize", "/oobe", "/audit", "/shutdown", "/reboot", "/quit", "/quiet", "/mode:vm")
+
+
+def _sysprep_directory(state) -> str:
+    return state.os.get("system_root", "C:\\Windows") + "\\System32\\Sysprep"
+
+
+def _append_log(state, name, lines):
+    path = "%s\\Panther\\%s" % (_sysprep_directory(state), name)
+    state.make_dir("%s\\Panther" % _sysprep_directory(state))
+    state.file_put(path, (state.file_get(path) or b"") + "".join(line + "\r\n" for line in lines).encode("utf-8"))
+
+
+def _pagefile_bus(state, name) -> str:
+    letter = str(name or "")[:1].upper()
+    for disk in state.data.get("disks") or []:
+        for partition in disk.get("partitions") or []:
+            if str(partition.get("drive_letter") or "").upper() == letter and letter:
+                return str(disk.get("bus_type") or "")
+    return ""
+
+
+@model("win_sysprep_image/probe")
+def model_sysprep_probe(state, params, check_mode):
+    """win_sysprep_image/files/probe.ps1: sysprep.exe, image state, SysprepStatus, Upgrade, rearm count, pagefiles."""
+    pagefile = state.data.get("pagefile") or {}
+    names = sorted({str(entry.get("name")) for entry in (pagefile.get("usage") or []) + (pagefile.get("settings") or [])
+                    if entry.get("name")})
+    generalization = state.reg_get(SYSPREP_STATUS_KEY, "GeneralizationState")
+    licensing = state.data.get("licensing") or {}
+    return {"changed": False, "result": {
+        "system_root": state.os.get("system_root", "C:\\Windows"),
+        "sysprep_present": state.file_exists(_sysprep_directory(state) + "\\sysprep.exe"),
+        "image_state": str((state.reg_get(IMAGE_STATE_KEY, "ImageState") or {}).get("data") or ""),
+        "generalization_state": int(generalization["data"]) if generalization else None,
+        "upgraded": state.reg_exists(UPGRADE_KEY),
+        "remaining_rearm_count": licensing.get("remaining_rearm_count"),
+        "automatic_managed_pagefile": bool(pagefile.get("automatic_managed")),
+        "pagefiles": [{"name": name, "bus_type": _pagefile_bus(state, name)} for name in names],
+    }}
+
+
+def _skip_rearm(unattend: bytes) -> bool:
+    import xml.etree.ElementTree as ElementTree
+
+    namespace = "{urn:schemas-microsoft-com:unattend}"
+    root = ElementTree.fromstring(unattend)
+    for settings in root.findall(namespace + "settings"):
+        if settings.get("pass") != "generalize":
+            continue
+        for component in settings.findall(namespace + "component"):
+            value = component.find(namespace + "SkipRearm")
+            if component.get("name") == "Microsoft-Windows-Security-SPP" and value is not None:
+                return (value.text or "").strip() == "1"
+    return False
+
+
+def run_sysprep(state, arguments) -> dict:
+    """sysprep.exe, with its documented behaviour and refusals. On success: the image state
+    IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE, Sysprep_succeeded.tag, the answer file cached in
+    %WINDIR%\\Panther\\unattend.xml, one rearm used (unless SkipRearm=1), and with /shutdown the host
+    off. On a refusal the host stays up and setuperr.log says why (the simulator's wording where
+    Microsoft documents none)."""
+    directory = _sysprep_directory(state)
+    switches = [argument.lower() for argument in arguments if not argument.lower().startswith("/unattend:")]
+    unattend_paths = [argument[len("/unattend:"):] for argument in arguments if argument.lower().startswith("/unattend:")]
+    errors = []
+    if [switch for switch in switches if switch not in _SYSPREP_SWITCHES] or \
+            sum(switch in ("/oobe", "/audit") for switch in switches) != 1 or \
+            sum(switch in ("/shutdown", "/reboot", "/quit") for switch in switches) > 1 or len(unattend_paths) > 1:
+        errors.append("Error SYSPRP The command line %s is not valid (see Sysprep Command-Line Options)" % " ".join(arguments))
+    elif "sysprep" in set(state.data.get("faults") or []):
+        errors.append("Error SYSPRP a fault injected into the simulator")
+    elif state.reg_exists(UPGRADE_KEY):
+        errors.append("Error SYSPRP Sysprep will not run on an upgraded OS. You can only run Sysprep on a custom (clean) "
+                      "install version of Windows.")
+    elif int((state.reg_get(SYSPREP_STATUS_KEY, "GeneralizationState") or {}).get("data") or 0) != 7:
+        errors.append("Error SYSPRP A fatal error occurred while trying to sysprep the machine (GeneralizationState is not 7)")
+    elif windows_reboot_reasons(state):
+        errors.append("Error SYSPRP Sysprep cannot run while Windows waits for a restart (%s): restart the computer and run "
+                      "Sysprep again" % "; ".join(windows_reboot_reasons(state)))
+    unattend = state.file_get(state.expand(unattend_paths[0])) if unattend_paths else None
+    skip_rearm = False
+    if not errors and unattend_paths:
+        try:
+            skip_rearm = unattend is not None and _skip_rearm(unattend)
+        except Exception:  # pylint: disable=broad-except  # any parse error: the answer file is not valid
+            unattend = None
+        if unattend is None:
+            errors.append("Error SYSPRP The answer file %s could not be read or is not valid XML" % unattend_paths[0])
+    licensing = state.section("licensing", {})
+    if not errors and "/generalize" in switches and not skip_rearm and int(licensing.get("remaining_rearm_count") or 0) < 1:
+        errors.append("Error [0x0f0082] SYSPRP LaunchDll:Failure occurred while executing "
+                      "'C:\\Windows\\System32\\slc.dll,SLReArmWindows', returned error code 0xc004d307")
+    _append_log(state, "setupact.log", ["Info SYSPRP ========================================================",
+                                        "Info SYSPRP ===== Beginning of a new sysprep run (%s) =====" % " ".join(arguments)])
+    if errors:
+        _append_log(state, "setuperr.log", errors)
+        return {"exit_code": 1, "errors": errors}
+    if "/generalize" in switches:
+        if not skip_rearm:
+            licensing["remaining_rearm_count"] = int(licensing.get("remaining_rearm_count") or 0) - 1
+        state.reg_set(IMAGE_STATE_KEY, "ImageState", "string",
+                      GENERALIZED_TO_OOBE if "/oobe" in switches else "IMAGE_STATE_GENERALIZE_RESEAL_TO_AUDIT")
+        if unattend is not None:
+            state.file_put(state.os.get("system_root", "C:\\Windows") + "\\Panther\\unattend.xml", unattend)
+    state.file_put(directory + "\\Sysprep_succeeded.tag", b"")
+    _append_log(state, "setupact.log", ["Info SYSPRP Sysprep_succeeded.tag written; the machine is generalized"])
+    if "/shutdown" in switches:
+        state.data["power"] = "off"
+    return {"exit_code": 0, "errors": []}
+
+
+@model("win_sysprep_image/sysprep")
+def model_sysprep_run(state, params, check_mode):
+    """sysprep.ps1: runs sysprep.exe and waits for it (in the simulator it runs at once). Only this run's
+    success mark and error lines count."""
+    directory = _sysprep_directory(state)
+    unattend = state.expand(str(_param(params, "UnattendPath")))
+    arguments = list(_param(params, "Arguments") or []) + ["/unattend:%s" % unattend]
+    result = {"command": "%s\\sysprep.exe %s" % (directory, " ".join(arguments)), "pid": None, "exit_code": None,
+              "running": False, "succeeded": False, "image_state": "", "errors": []}
+    if check_mode:
+        return {"changed": True, "result": result}
+    if not state.file_exists(unattend):
+        raise ScriptFailure("the answer file %s is not there" % unattend)
+    state.file_delete(directory + "\\Sysprep_succeeded.tag")
+    known = len((state.file_get(directory + "\\Panther\\setuperr.log") or b"").decode("utf-8").splitlines())
+    outcome = run_sysprep(state, arguments)
+    state.data["sysprep"] = {"pid": SYSPREP_PID, "arguments": arguments, "exit_code": outcome["exit_code"]}
+    lines = (state.file_get(directory + "\\Panther\\setuperr.log") or b"").decode("utf-8").splitlines()
+    result.update(pid=SYSPREP_PID, exit_code=outcome["exit_code"],
+                  succeeded=state.file_exists(directory + "\\Sysprep_succeeded.tag"),
+                  image_state=str((state.reg_get(IMAGE_STATE_KEY, "ImageState") or {}).get("data") or ""),
+                  errors=[line for line in lines[known if len(lines) >= known else 0:] if line][-20:])
+    return {"changed": True, "result": result}
+
+
+@model("win_sysprep_image/specialize")
+def model_sysprep_specialize(state, params, check_mode):
+    """specialize.ps1, on a clone's first boot: the computer name and initiator node name of the server
+    whose initiator name the boot firmware logged on with, else whose MAC the clone has."""
+    directory = state.expand("%SystemRoot%\\Setup\\Scripts")
+    table = state.file_get(_param(params, "ServersPath") or directory + "\\sanboot-servers.json")
+    servers = json.loads(table.decode("utf-8"))["servers"] if table else []
+    state.section("services", {}).setdefault("MSiSCSI", {})["state"] = "started"
+    disks = {disk.get("number") for disk in state.data.get("disks") or [] if disk.get("bootable")}
+    sessions = [session for session in (state.data.get("iscsi") or {}).get("sessions") or []
+                if session.get("disk_number") in disks]
+    firmware_iqn = str(sessions[0].get("initiator_iqn") or "") if sessions else ""
+    macs = {re.sub(r"[^0-9a-f]", "", str(adapter.get("mac") or "").lower())
+            for adapter in state.data.get("network_adapters") or []}
+    match = next((server for server in servers if server.get("initiator_iqn") and firmware_iqn
+                  and server["initiator_iqn"].casefold() == firmware_iqn.casefold()), None)
+    if match is None:
+        match = next((server for server in servers if server.get("mac")
+                      and re.sub(r"[^0-9a-f]", "", server["mac"].lower()) in macs), None)
+    node_name = firmware_iqn or (match or {}).get("initiator_iqn") or ""
+    lines = []
+    if node_name:
+        state.section("iscsi", {})["node_name"] = node_name
+        lines.append("initiator node name %s (iscsicli exit 0)" % node_name)
+    if match:
+        # Rename-Computer: the new name is Windows' pending name until the restart after specialize.
+        state.reg_set(COMPUTER_NAME_KEY + "\\ComputerName", "ComputerName", "string", match["name"])
+        lines.append("computer name %s" % match["name"])
+    else:
+        lines.append("no entry for initiator %s: the computer name stays the one Windows generated" % firmware_iqn)
+    log = directory + "\\sanboot-specialize.log"
+    state.file_put(log, (state.file_get(log) or b"") + "".join(line + "\r\n" for line in lines).encode("utf-8"))
+    return {"changed": True, "result": {"computer_name": (match or {}).get("name") or "", "node_name": node_name}}
+
+
+def boot_clone(state, firmware_iqn: str, macs=None):
+    """A clone of the generalized golden LUN boots: the firmware logs on as firmware_iqn (from DHCP
+    option 203), the specialize pass runs the answer file's command (the model of specialize.ps1),
+    Windows restarts into OOBE, which completes."""
+    state.data["power"] = "on"
+    for session in (state.data.get("iscsi") or {}).get("sessions") or []:
+        session["initiator_iqn"] = firmware_iqn
+    if macs:
+        for adapter, mac in zip(state.data.get("network_adapters") or [], macs):
+            adapter["mac"] = mac
+    outcome = model_sysprep_specialize(state, {}, False)
+    reboot(state)
+    state.reg_set(IMAGE_STATE_KEY, "ImageState", "string", "IMAGE_STATE_COMPLETE")
+    return outcome["result"]
 
 
 # --- PowerShell parameter binding ------------------------------------------------------------
