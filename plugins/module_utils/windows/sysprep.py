@@ -13,7 +13,7 @@ down, the SAN clones that LUN for every server. Before Sysprep runs, this checks
 need (they boot from iSCSI as the reference does, their boot NICs take their address from DHCP, the
 initiator service starts by itself, no pagefile on the iSCSI disk) and what Sysprep itself refuses
 (a pending restart, an exhausted rearm count without SkipRearm, an image that is not a completed
-installation, an upgraded installation). It also builds the table of servers whose identity each
+installation, an installation upgraded in place before Windows Server 2016). It also builds the table of servers whose identity each
 clone takes in the specialize pass: computer name and initiator name from the inventory, matched by
 the initiator name the boot firmware logs on with (DHCP option 203 or the NIC boot BIOS) or by a MAC.
 """
@@ -24,7 +24,11 @@ import json
 import re
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, iscsi_names_equal, normalize_iqn, normalize_mac
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import WindowsHostError, expand_system_root
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import (
+    WindowsHostError,
+    expand_system_root,
+    parse_windows_version,
+)
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.initiator import boot_interfaces
 
 VARIABLE = "win_sysprep_image_servers"
@@ -38,6 +42,9 @@ IMAGE_STATE_COMPLETE = "IMAGE_STATE_COMPLETE"
 # HKLM\SYSTEM\Setup\Status\SysprepStatus GeneralizationState: 7 when Sysprep can generalize.
 GENERALIZATION_READY = 7
 SYSPREP_ARGUMENTS = ("/generalize", "/oobe", "/shutdown", "/quiet")
+# Sysprep generalizes an upgraded installation from Windows 10 version 1607 (build 14393, Windows
+# Server 2016) on; before, only clean installations (Sysprep (System Preparation) Overview).
+UPGRADE_GENERALIZABLE_BUILD = 14393
 
 
 class SysprepError(WindowsHostError):
@@ -150,7 +157,7 @@ def plan_sysprep(boot: dict, host: dict, probe: dict, settings: dict) -> dict:
     boot: sanboot.iscsi.win_iscsi_boot_info's result. host: sanboot.iscsi.win_reboot_pending's
     result (windows_reasons). probe: the role's probe (sysprep_present, image_state,
     generalization_state, upgraded, remaining_rearm_count, pagefiles [{name, bus_type}],
-    automatic_managed_pagefile, system_drive_bus_type). settings: the role variables without prefix.
+    automatic_managed_pagefile, domain_member, domain). settings: the role variables without prefix.
     Returns {refusals, warnings, servers, servers_json, sysprep_arguments}; refusals stop the role
     before anything changes, each saying what to do."""
     errors = validate_settings(settings)
@@ -209,12 +216,24 @@ def plan_sysprep(boot: dict, host: dict, probe: dict, settings: dict) -> dict:
             if str(probe.get("image_state") or "").startswith("IMAGE_STATE_GENERALIZE") else
             "Windows Setup did not complete on this installation, which cannot be generalized"))
     if probe.get("generalization_state") != GENERALIZATION_READY:
-        refusals.append("HKLM\\SYSTEM\\Setup\\Status\\SysprepStatus\\GeneralizationState is %s, not %d: an earlier Sysprep "
-                        "run did not complete (see %%WINDIR%%\\System32\\Sysprep\\Panther\\setuperr.log)"
+        # Not documented by Microsoft as a precondition: a warning, and Sysprep's own error if it fails.
+        warnings.append("HKLM\\SYSTEM\\Setup\\Status\\SysprepStatus\\GeneralizationState is %s, not %d as on a fresh "
+                        "installation: an earlier Sysprep run may not have completed; if Sysprep fails, its errors are in "
+                        "%%WINDIR%%\\System32\\Sysprep\\Panther\\setuperr.log"
                         % (probe.get("generalization_state"), GENERALIZATION_READY))
     if probe.get("upgraded") is True:
-        refusals.append("this installation was upgraded in place (HKLM\\SYSTEM\\Setup\\Upgrade): Sysprep will not run on an "
-                        "upgraded OS; build the reference host from a clean installation")
+        try:
+            build = parse_windows_version(host.get("os_version"))[2]
+        except WindowsHostError:
+            build = 0
+        if build < UPGRADE_GENERALIZABLE_BUILD:
+            refusals.append("this installation was upgraded in place (HKLM\\SYSTEM\\Setup\\Upgrade) and is older than "
+                            "Windows Server 2016 (build %s): Sysprep will not run on an upgraded OS there; build the "
+                            "reference host from a clean installation" % (build or "unknown"))
+    if probe.get("domain_member") is True:
+        warnings.append("the reference host is a member of the domain %s: Sysprep takes it out of the domain (it "
+                        "generalizes workgroup members only), and every clone starts in a workgroup; join the clones "
+                        "afterwards" % (probe.get("domain") or "(name not reported)"))
     remaining = probe.get("remaining_rearm_count")
     skip_rearm = bool(settings.get("skip_rearm"))
     if not isinstance(remaining, int) or isinstance(remaining, bool):

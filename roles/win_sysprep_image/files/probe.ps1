@@ -2,7 +2,7 @@
 # Reads what decides whether Sysprep may generalize this reference host, besides how it boots
 # (sanboot.iscsi.win_iscsi_boot_info) and whether a restart is pending (sanboot.iscsi.win_reboot_pending):
 # sysprep.exe, the Windows image state, Sysprep's own generalization state, an in-place upgrade,
-# the remaining rearm count, and where the pagefiles are. Changes nothing.
+# the remaining rearm count, where the pagefiles are, and domain membership. Changes nothing.
 [CmdletBinding(SupportsShouldProcess)]
 param ()
 
@@ -66,5 +66,7 @@ $Ansible.Result = @{
     upgraded = $upgraded
     remaining_rearm_count = $remaining
     automatic_managed_pagefile = [bool]$computer.AutomaticManagedPagefile
+    domain_member = [bool]$computer.PartOfDomain
+    domain = [string]$computer.Domain
     pagefiles = $pagefiles
 }

@@ -395,7 +395,8 @@ def test_sysprep_probe_reads_the_documented_defaults_of_a_fresh_installation(hos
     result = run("win_sysprep_image/probe", {})["result"]
     assert result == {"system_root": "C:\\Windows", "sysprep_present": True, "image_state": "IMAGE_STATE_COMPLETE",
                       "generalization_state": 7, "upgraded": False, "remaining_rearm_count": 1001,
-                      "automatic_managed_pagefile": True, "pagefiles": [{"name": "C:\\pagefile.sys", "bus_type": "iSCSI"}]}
+                      "automatic_managed_pagefile": True, "pagefiles": [{"name": "C:\\pagefile.sys", "bus_type": "iSCSI"}],
+                      "domain_member": False, "domain": "WORKGROUP"}
 
 
 def test_sysprep_generalizes_uses_one_rearm_caches_the_answer_file_and_shuts_the_host_down(host):
@@ -421,13 +422,17 @@ def test_skip_rearm_keeps_the_rearm_count_and_lets_an_exhausted_image_generalize
 
 @pytest.mark.parametrize("change, error", [
     ({"licensing": {"remaining_rearm_count": 0}}, "returned error code 0xc004d307"),
-    ({"registry_add": sim.UPGRADE_KEY}, "Sysprep will not run on an upgraded OS"),
+    ({"registry_add": sim.UPGRADE_KEY, "os": "6.3.9600"}, "Sysprep will not run on an upgraded OS"),
+    ({"appx": {"user_only": ["Microsoft.MicrosoftEdge.Stable_120.0_neutral__8wekyb3d8bbwe"]}},
+     "Package Microsoft.MicrosoftEdge.Stable_120.0_neutral__8wekyb3d8bbwe was installed for a user, but not provisioned"),
     ({"registry_add": sim.CBS_REBOOT_PENDING}, "Sysprep cannot run while Windows waits for a restart"),
     ({"generalization": 4}, "GeneralizationState is not 7"),
     ({"faults": ["sysprep"]}, "a fault injected into the simulator"),
 ])
 def test_sysprep_refuses_as_documented_leaving_the_host_up_and_saying_why_in_setuperr(host, change, error):
-    state = sysprep_host(host, **{key: value for key, value in change.items() if key in ("licensing", "faults")})
+    state = sysprep_host(host, **{key: value for key, value in change.items() if key in ("licensing", "faults", "appx")})
+    if "os" in change:
+        state["os"]["version"] = change["os"]
     if "registry_add" in change:
         state["registry"][change["registry_add"]] = {"values": {}, "volatile": False}
     if "generalization" in change:
@@ -442,6 +447,16 @@ def test_sysprep_refuses_as_documented_leaving_the_host_up_and_saying_why_in_set
     # A second run reports only its own errors, never an earlier run's success mark.
     second = run("win_sysprep_image/sysprep", SYSPREP)["result"]
     assert len(second["errors"]) == 1 and not second["succeeded"]
+
+
+def test_sysprep_generalizes_an_upgraded_installation_from_server_2016_on_and_takes_it_out_of_its_domain(host):
+    state = sysprep_host(host)
+    state["registry"][sim.UPGRADE_KEY] = {"values": {}, "volatile": False}
+    state["os"]["domain"] = "corp.example.com"
+    host.write_text(json.dumps(state))
+    assert run("win_sysprep_image/probe", {})["result"]["domain_member"] is True
+    assert run("win_sysprep_image/sysprep", SYSPREP)["result"]["succeeded"]
+    assert "domain" not in json.loads(host.read_text())["os"]
 
 
 def test_sysprep_refuses_a_bad_command_line_and_an_unreadable_answer_file(host):

@@ -30,7 +30,7 @@ BOOT = {
     "adapters": [{"name": "Ethernet", "mac": "52:54:00:12:34:56", "dhcp_enabled": True, "interface_index": 4},
                  {"name": "Ethernet 2", "mac": "52:54:00:12:34:57", "dhcp_enabled": False, "interface_index": 6}],
 }
-HOST = {"windows_reasons": [], "marked": False}
+HOST = {"windows_reasons": [], "marked": False, "os_version": "10.0.20348.0"}
 PROBE = {"system_root": "C:\\Windows", "sysprep_present": True, "image_state": "IMAGE_STATE_COMPLETE",
          "generalization_state": 7, "upgraded": False, "remaining_rearm_count": 1001,
          "automatic_managed_pagefile": False, "pagefiles": [{"name": "D:\\pagefile.sys", "bus_type": "SAS"}]}
@@ -77,13 +77,13 @@ STATIC_BOOT_NIC = changed(BOOT, adapters=[dict(BOOT["adapters"][0], dhcp_enabled
      "Windows waits for a restart (Component Based Servicing: RebootPending)"),
     (BOOT, HOST, changed(PROBE, image_state="IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"),
      "this installation was generalized already (Sysprep ran)"),
-    (BOOT, HOST, changed(PROBE, generalization_state=4), "GeneralizationState is 4, not 7"),
-    (BOOT, HOST, changed(PROBE, upgraded=True), "Sysprep will not run on an upgraded OS"),
+    (BOOT, changed(HOST, os_version="6.3.9600.0"), changed(PROBE, upgraded=True),
+     "upgraded in place (HKLM\\SYSTEM\\Setup\\Upgrade) and is older than Windows Server 2016 (build 9600)"),
     (BOOT, HOST, changed(PROBE, remaining_rearm_count=0), "this image was rearmed too often (remaining Windows rearm count 0)"),
     (BOOT, HOST, changed(PROBE, remaining_rearm_count=None), "the remaining Windows rearm count could not be read"),
     (BOOT, HOST, changed(PROBE, sysprep_present=False), "sysprep.exe is not on the host"),
 ], ids=["not iSCSI", "boot NIC unknown", "static boot NIC", "service manual", "pagefile managed", "pagefile on iSCSI",
-        "pending restart", "generalized already", "unfinished sysprep", "upgraded", "rearmed too often", "rearm unknown",
+        "pending restart", "generalized already", "upgraded", "rearmed too often", "rearm unknown",
         "no sysprep.exe"])
 def test_each_documented_bad_state_is_refused_saying_what_to_do(boot, host, probe, refusal):
     refusals = plan(boot, host, probe)["refusals"]
@@ -93,6 +93,22 @@ def test_each_documented_bad_state_is_refused_saying_what_to_do(boot, host, prob
 def test_skip_rearm_lets_an_image_rearmed_too_often_through_with_a_warning():
     result = plan(probe=changed(PROBE, remaining_rearm_count=0), skip_rearm=True)
     assert result["refusals"] == [] and "SkipRearm=1" in result["warnings"][0]
+
+
+def test_an_unusual_generalization_state_is_a_warning_as_microsoft_documents_no_such_precondition():
+    result = plan(probe=changed(PROBE, generalization_state=4))
+    assert result["refusals"] == [] and "GeneralizationState is 4, not 7" in result["warnings"][0]
+
+
+def test_an_upgraded_installation_generalizes_from_windows_server_2016_on():
+    for version in ("10.0.14393.0", "10.0.20348.0"):
+        assert plan(host=changed(HOST, os_version=version), probe=changed(PROBE, upgraded=True))["refusals"] == []
+
+
+def test_a_domain_member_is_a_warning_that_sysprep_takes_it_out_of_the_domain():
+    result = plan(probe=changed(PROBE, domain_member=True, domain="corp.example.com"))
+    assert result["refusals"] == []
+    assert "a member of the domain corp.example.com: Sysprep takes it out of the domain" in result["warnings"][0]
 
 
 def test_an_empty_table_is_a_warning():

@@ -893,6 +893,13 @@ SYSPREP_PID = 4242
 _SYSPREP_SWITCHES = ("/generalize", "/oobe", "/audit", "/shutdown", "/reboot", "/quit", "/quiet", "/mode:vm")
 
 
+def _build(state) -> int:
+    try:
+        return int(str(state.os.get("version") or "").split(".")[2])
+    except (IndexError, ValueError):
+        return 0
+
+
 def _sysprep_directory(state) -> str:
     return state.os.get("system_root", "C:\\Windows") + "\\System32\\Sysprep"
 
@@ -929,6 +936,9 @@ def model_sysprep_probe(state, params, check_mode):
         "remaining_rearm_count": licensing.get("remaining_rearm_count"),
         "automatic_managed_pagefile": bool(pagefile.get("automatic_managed")),
         "pagefiles": [{"name": name, "bus_type": _pagefile_bus(state, name)} for name in names],
+        # Win32_ComputerSystem: PartOfDomain, and Domain (the workgroup's name when not in a domain).
+        "domain_member": bool(state.os.get("domain")),
+        "domain": str(state.os.get("domain") or state.os.get("workgroup") or "WORKGROUP"),
     }}
 
 
@@ -954,6 +964,8 @@ def run_sysprep(state, arguments) -> dict:
     off. On a refusal the host stays up and setuperr.log says why (the simulator's wording where
     Microsoft documents none)."""
     directory = _sysprep_directory(state)
+    # Sysprep deletes an earlier run's success mark first (setupact.log: FCreateTagFile).
+    state.file_delete(directory + "\\Sysprep_succeeded.tag")
     switches = [argument.lower() for argument in arguments if not argument.lower().startswith("/unattend:")]
     unattend_paths = [argument[len("/unattend:"):] for argument in arguments if argument.lower().startswith("/unattend:")]
     errors = []
@@ -963,7 +975,8 @@ def run_sysprep(state, arguments) -> dict:
         errors.append("Error SYSPRP The command line %s is not valid (see Sysprep Command-Line Options)" % " ".join(arguments))
     elif "sysprep" in set(state.data.get("faults") or []):
         errors.append("Error SYSPRP a fault injected into the simulator")
-    elif state.reg_exists(UPGRADE_KEY):
+    elif state.reg_exists(UPGRADE_KEY) and _build(state) < 14393:
+        # From Windows 10 1607 / Server 2016 on, Sysprep generalizes upgraded installations too.
         errors.append("Error SYSPRP Sysprep will not run on an upgraded OS. You can only run Sysprep on a custom (clean) "
                       "install version of Windows.")
     elif int((state.reg_get(SYSPREP_STATUS_KEY, "GeneralizationState") or {}).get("data") or 0) != 7:
@@ -971,6 +984,11 @@ def run_sysprep(state, arguments) -> dict:
     elif windows_reboot_reasons(state):
         errors.append("Error SYSPRP Sysprep cannot run while Windows waits for a restart (%s): restart the computer and run "
                       "Sysprep again" % "; ".join(windows_reboot_reasons(state)))
+    elif "/generalize" in switches and (state.data.get("appx") or {}).get("user_only"):
+        # Sysprep (Generalize) a Windows installation: every app must be provisioned for all users.
+        errors += ["Error SYSPRP Package %s was installed for a user, but not provisioned for all users. This package "
+                   "will not function properly in the sysprep image." % package
+                   for package in state.data["appx"]["user_only"]]
     unattend = state.file_get(state.expand(unattend_paths[0])) if unattend_paths else None
     skip_rearm = False
     if not errors and unattend_paths:
@@ -996,6 +1014,8 @@ def run_sysprep(state, arguments) -> dict:
                       GENERALIZED_TO_OOBE if "/oobe" in switches else "IMAGE_STATE_GENERALIZE_RESEAL_TO_AUDIT")
         if unattend is not None:
             state.file_put(state.os.get("system_root", "C:\\Windows") + "\\Panther\\unattend.xml", unattend)
+        # Sysprep generalizes workgroup members only: it takes a domain member out of its domain.
+        state.os.pop("domain", None)
     state.file_put(directory + "\\Sysprep_succeeded.tag", b"")
     _append_log(state, "setupact.log", ["Info SYSPRP Sysprep_succeeded.tag written; the machine is generalized"])
     if "/shutdown" in switches:
