@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from labkit.winsim import SimulatedWindowsHost, load_state, recap
+from labkit.winsim import SimulatedWindowsHost, load_simulator, load_state, recap
 
 TARGET = "iqn.2026-11.test:boot01"
 RESERVATION = {"mac": "52:54:00:12:34:56", "ip": "10.77.0.60", "scope": "10.77.0.0/24", "hostname": "winboot01",
@@ -44,6 +44,11 @@ BAD_INPUT = [
     ("win_dhcp_boot_reservation", "dhcp-server2022",
      {"win_dhcp_boot_reservation_reservations": [dict(RESERVATION, ip="10.77.0.20")]},
      "win_dhcp_boot_reservation_reservations[0].ip: 10.77.0.20 is already reserved for 52-54-00-00-00-20 (printer01)"),
+    ("win_sysprep_image", "server2022-iscsi-boot", {"win_sysprep_image_servers": [{"name": "winboot-number-02",
+                                                                                    "initiator_iqn": "iqn.2026-11.test:2"}]},
+     "win_sysprep_image_servers[0].name: 'winboot-number-02' is not a computer name Windows takes"),
+    ("win_sysprep_image", "server2022-iscsi-boot", {"win_sysprep_image_servers_group": "boot_servers"},
+     "win_sysprep_image_servers_group: boot_servers is not a group of the inventory"),
 ]
 
 
@@ -120,10 +125,12 @@ def test_windows_server_2003_stops_every_role_with_the_manual_steps_and_changes_
 @pytest.mark.parametrize("plugin_type, name", [
     ("filter", "sanboot.iscsi.windows_input_errors"), ("filter", "sanboot.iscsi.win_iscsi_initiator_plan"),
     ("filter", "sanboot.iscsi.win_pagefile_plan"), ("filter", "sanboot.iscsi.win_shutdown_script_plan"),
-    ("filter", "sanboot.iscsi.win_dhcp_boot_plan"), ("module", "sanboot.iscsi.warn"),
+    ("filter", "sanboot.iscsi.win_dhcp_boot_plan"), ("filter", "sanboot.iscsi.win_sysprep_image_plan"),
+    ("module", "sanboot.iscsi.warn"),
     ("module", "sanboot.iscsi.win_reboot_pending"), ("module", "sanboot.iscsi.win_iscsi_boot_info"),
     ("role", "sanboot.iscsi.win_iscsi_initiator"), ("role", "sanboot.iscsi.win_pagefile"),
     ("role", "sanboot.iscsi.win_iscsi_boot_script"), ("role", "sanboot.iscsi.win_dhcp_boot_reservation"),
+    ("role", "sanboot.iscsi.win_sysprep_image"),
 ])
 def test_every_windows_plugin_and_role_is_documented(repo, run_tool, plugin_type, name):
     result = run_tool("ansible-doc", "-t", plugin_type, name)
@@ -314,3 +321,126 @@ def test_win_iscsi_boot_info_names_the_boot_nic_on_the_default_host_once_msiscsi
     assert stopped["boot_nic_known"] is False and "the Microsoft iSCSI Initiator Service is Stopped" in stopped["reason"]
     assert running["boot_nic_known"] is True and running["booted_from_iscsi"] is True
     assert running["boot_interfaces"] == {"4": ["the boot connection to 10.77.0.1:3260 goes out of it (Find-NetRoute)"]}
+
+
+# --- win_sysprep_image --------------------------------------------------------------------------
+
+IMAGE_STATE = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\State"
+ACTIVE_NAME = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ActiveComputerName"
+# Where the role waits for WinRM to stop answering: loopback, where nothing answers on 5986.
+REFERENCE_VARS = {"ansible_host": "127.0.0.1"}
+# The servers the golden LUN is cloned for, as the inventory has them for the DHCP and SAN roles.
+BOOT_SERVERS = {"boot_servers": {
+    "winboot02.example.test": {"sanboot_initiator_iqn": "iqn.2026-11.test:winboot02", "sanboot_mac": "52:54:00:12:34:02"},
+    "winboot03": {"sanboot_hostname": "WINBOOT03.example.test", "sanboot_mac": "5254.0012.3403"}}}
+
+
+def reference_host(**changes) -> dict:
+    """The default host as win_iscsi_initiator and win_pagefile leave it, restarted since: MSiSCSI
+    automatic and running, the boot NIC on DHCP, the pagefile on the local D:."""
+    state = load_state("server2022-iscsi-boot")
+    state["services"]["MSiSCSI"].update(start_mode="auto", state="started")
+    state["network_adapters"][0]["dhcp_enabled"] = True
+    state["pagefile"] = {"automatic_managed": False,
+                         "settings": [{"name": "D:\\pagefile.sys", "initial_size": 0, "maximum_size": 0}],
+                         "usage": [{"name": "D:\\pagefile.sys", "allocated_base_size": 2432}]}
+    state.update(changes)
+    return state
+
+
+def image_state(host) -> str:
+    return host.state()["registry"][IMAGE_STATE]["values"]["ImageState"]["data"]
+
+
+def test_sysprep_generalizes_the_reference_host_and_each_clone_takes_its_identity(repo, workdir):
+    secret = "Sb7AdminNever9"
+    host = SimulatedWindowsHost(workdir, reference_host(), host_vars=REFERENCE_VARS, groups=BOOT_SERVERS)
+    result = host.run_role("win_sysprep_image", {
+        "win_sysprep_image_servers_group": "boot_servers",
+        "win_sysprep_image_servers": [{"name": "winboot09", "initiator_iqn": "iqn.2026-11.test:winboot09"}],
+        "win_sysprep_image_administrator_password": secret}, verbosity=3)
+    assert result.returncode == 0, output(result)[-6000:]
+    state = host.state()
+    assert state["power"] == "off" and image_state(host) == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+    assert state["licensing"]["remaining_rearm_count"] == 1000
+    # The password is in the answer file, encoded as Windows System Image Manager does, and nowhere in the output.
+    encoded = base64.b64encode((secret + "AdministratorPassword").encode("utf-16-le")).decode()
+    unattend = base64.b64decode(state["files"]["C:\\Windows\\Panther\\unattend.xml"]).decode()
+    assert "<Value>%s</Value>" % encoded in unattend
+    assert secret not in output(result) and encoded not in output(result)
+    table = json.loads(base64.b64decode(state["files"]["C:\\Windows\\Setup\\Scripts\\sanboot-servers.json"]))
+    assert table["servers"] == [
+        {"name": "winboot09", "initiator_iqn": "iqn.2026-11.test:winboot09", "mac": ""},
+        {"name": "winboot02", "initiator_iqn": "iqn.2026-11.test:winboot02", "mac": "52:54:00:12:34:02"},
+        {"name": "WINBOOT03", "initiator_iqn": "", "mac": "52:54:00:12:34:03"}]
+
+    # Each clone of the generalized LUN boots: the firmware logs on with its option 203 name.
+    simulator = load_simulator()
+    generalized = host.state_bytes()
+    clones = [("iqn.2026-11.test:winboot02", None, "winboot02"), ("iqn.2026-11.test:winboot09", None, "winboot09"),
+              ("iqn.2026-11.test:dhcp-only", ["52-54-00-12-34-03"], "WINBOOT03")]
+    for firmware_iqn, macs, name in clones:
+        host.state_file.write_bytes(generalized)
+        with simulator.WindowsState(path=str(host.state_file), powered_off_ok=True) as clone:
+            assert simulator.boot_clone(clone, firmware_iqn, macs)["computer_name"] == name
+        clone = host.state()
+        assert clone["registry"][ACTIVE_NAME]["values"]["ComputerName"]["data"] == name
+        assert clone["iscsi"]["node_name"] == firmware_iqn and image_state(host) == "IMAGE_STATE_COMPLETE"
+
+
+REFUSALS = [
+    # (what differs from the ready reference host, text the refusal must contain)
+    ("the default host", None, ["the Microsoft iSCSI Initiator Service starts Manual",
+                                "Windows manages the pagefile (on the system drive, the iSCSI boot disk)",
+                                "the NICs that carry the boot disk cannot be identified"]),
+    ("a pending servicing restart", {"registry_add": "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\"
+                                                     "Component Based Servicing\\RebootPending"},
+     ["Windows waits for a restart (Component Based Servicing: RebootPending)"]),
+    ("an image rearmed too often", {"licensing": {"remaining_rearm_count": 0}},
+     ["this image was rearmed too often (remaining Windows rearm count 0)", "win_sysprep_image_skip_rearm: true"]),
+    ("an installation upgraded before Server 2016", {"registry_add": "HKLM\\SYSTEM\\Setup\\Upgrade", "version": "6.3.9600"},
+     ["upgraded in place", "older than Windows Server 2016 (build 9600)"]),
+]
+
+
+@pytest.mark.parametrize("case, change, messages", REFUSALS, ids=[case[0] for case in REFUSALS])
+def test_sysprep_is_refused_before_any_change_saying_what_to_do(repo, workdir, case, change, messages):
+    if change is None:
+        state = load_state("server2022-iscsi-boot")
+    else:
+        state = reference_host(**{key: value for key, value in change.items() if key not in ("registry_add", "version")})
+        if "registry_add" in change:
+            state["registry"][change["registry_add"]] = {"values": {}, "volatile": False}
+        if "version" in change:
+            state["os"]["version"] = change["version"]
+    host = SimulatedWindowsHost(workdir, state, host_vars=REFERENCE_VARS)
+    before = host.state_bytes()
+    result = host.run_role("win_sysprep_image", {"win_sysprep_image_servers": [
+        {"name": "winboot02", "initiator_iqn": "iqn.2026-11.test:winboot02"}]})
+    assert result.returncode != 0, case
+    assert "Sysprep is not run on winboot01" in output(result)
+    for message in messages:
+        assert message in output(result), (case, message)
+    assert "Traceback" not in output(result)
+    assert recap(result)["changed"] == 0 and host.state_bytes() == before
+
+
+def test_skip_rearm_lets_an_image_rearmed_too_often_generalize_keeping_its_count(repo, workdir):
+    host = SimulatedWindowsHost(workdir, reference_host(licensing={"remaining_rearm_count": 0}), host_vars=REFERENCE_VARS)
+    result = host.run_role("win_sysprep_image", {"win_sysprep_image_skip_rearm": True})
+    assert result.returncode == 0, output(result)[-4000:]
+    assert "SkipRearm=1: the clones keep the reference host's licensing state" in output(result)
+    assert host.state()["power"] == "off" and host.state()["licensing"]["remaining_rearm_count"] == 0
+
+
+def test_when_sysprep_fails_the_role_fails_with_its_errors_and_the_host_stays_up(repo, workdir):
+    # What Microsoft documents for an app updated for one user (Sysprep (Generalize) a Windows installation).
+    package = "Microsoft.MicrosoftEdge.Stable_120.0.2210.91_neutral__8wekyb3d8bbwe"
+    host = SimulatedWindowsHost(workdir, reference_host(appx={"user_only": [package]}), host_vars=REFERENCE_VARS)
+    result = host.run_role("win_sysprep_image", {})
+    assert result.returncode != 0
+    assert "Sysprep failed (exit code 1) on winboot01, image state IMAGE_STATE_COMPLETE" in output(result)
+    assert ("setuperr.log: Error SYSPRP Package %s was installed for a user, but not provisioned for all users"
+            % package) in output(result)
+    assert "Traceback" not in output(result)
+    assert host.state().get("power", "on") == "on" and image_state(host) == "IMAGE_STATE_COMPLETE"
