@@ -378,7 +378,9 @@ def test_sysprep_generalizes_the_reference_host_and_each_clone_takes_its_identit
     simulator = load_simulator()
     generalized = host.state_bytes()
     clones = [("iqn.2026-11.test:winboot02", None, "winboot02"), ("iqn.2026-11.test:winboot09", None, "winboot09"),
-              ("iqn.2026-11.test:dhcp-only", ["52-54-00-12-34-03"], "WINBOOT03")]
+              ("iqn.2026-11.test:dhcp-only", ["52-54-00-12-34-03"], "WINBOOT03"),
+              # In no entry: Windows' default initiator name form from option 203 names it.
+              ("iqn.1991-05.com.microsoft:winboot07.example.test", ["52-54-00-12-34-07"], "winboot07")]
     for firmware_iqn, macs, name in clones:
         host.state_file.write_bytes(generalized)
         with simulator.WindowsState(path=str(host.state_file), powered_off_ok=True) as clone:

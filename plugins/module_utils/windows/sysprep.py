@@ -38,6 +38,8 @@ SERVER_KEYS = ("name", "initiator_iqn", "mac")
 # digits and hyphens, not only digits; the DNS-safe subset of what Windows allows.
 _COMPUTER_NAME = re.compile(r"(?!\d+$)(?!-)[A-Za-z0-9-]{1,15}(?<!-)")
 _WINDOWS_PATH = re.compile(r"^(%SystemRoot%|%windir%|[A-Za-z]:)(\\[^\\/:*?\"<>|\r\n]+)+$", re.IGNORECASE)
+# Windows' default initiator name, iqn.1991-05.com.microsoft:<fqdn>: the first label is the computer name.
+_MICROSOFT_IQN = re.compile(r"^iqn\.1991-05\.com\.microsoft:([^.:]+)", re.IGNORECASE)
 IMAGE_STATE_COMPLETE = "IMAGE_STATE_COMPLETE"
 # HKLM\SYSTEM\Setup\Status\SysprepStatus GeneralizationState: 7 when Sysprep can generalize.
 GENERALIZATION_READY = 7
@@ -259,15 +261,18 @@ def plan_sysprep(boot: dict, host: dict, probe: dict, settings: dict) -> dict:
         "specialize_command": 'powershell.exe -NoProfile -ExecutionPolicy Bypass -File "%s\\sanboot-specialize.ps1"'
                               % directory.rstrip("\\"),
         "servers": servers,
-        "servers_json": json.dumps({"servers": servers}, indent=2, sort_keys=True) + "\n",
+        "servers_json": json.dumps({"servers": servers, "name_from_iqn": bool(settings.get("name_from_iqn", True))},
+                                   indent=2, sort_keys=True) + "\n",
         "sysprep_arguments": list(SYSPREP_ARGUMENTS),
     }
 
 
-def identify_clone(servers, firmware_iqn: str, macs) -> dict:
+def identify_clone(servers, firmware_iqn: str, macs, name_from_iqn: bool = True) -> dict:
     """What the specialize script decides on a clone's first boot: the server whose initiator name is
-    the one the boot firmware logged on with, else one of whose MACs; the initiator node name is the
-    firmware's (what the SAN's ACL allows) whenever there is one."""
+    the one the boot firmware logged on with, else one of whose MACs; else, with name_from_iqn, the
+    host part of a firmware initiator name in Windows' default form (iqn.1991-05.com.microsoft:<fqdn>,
+    which DHCP option 203 gave the firmware). The initiator node name is the firmware's (what the
+    SAN's ACL allows) whenever there is one."""
     firmware_iqn = str(firmware_iqn or "")
     own = set()
     for mac in macs or []:
@@ -275,9 +280,17 @@ def identify_clone(servers, firmware_iqn: str, macs) -> dict:
             own.add(normalize_mac(str(mac), style="colon"))
         except NamingError:
             continue
+    source = "initiator name"
     match = next((server for server in servers if server.get("initiator_iqn") and firmware_iqn
                   and iscsi_names_equal(server["initiator_iqn"], firmware_iqn)), None)
     if match is None:
+        source = "MAC"
         match = next((server for server in servers if server.get("mac") and server["mac"] in own), None)
+    name = (match or {}).get("name") or ""
+    if match is None:
+        source = ""
+        found = _MICROSOFT_IQN.match(firmware_iqn) if name_from_iqn else None
+        if found and _COMPUTER_NAME.fullmatch(found.group(1)):
+            name, source = found.group(1), "Windows' default initiator name"
     node_name = firmware_iqn or (match or {}).get("initiator_iqn") or ""
-    return {"computer_name": (match or {}).get("name") or "", "node_name": node_name, "matched": match is not None}
+    return {"computer_name": name, "node_name": node_name, "matched": match is not None, "source": source}

@@ -4,7 +4,9 @@
 # the server of sanboot-servers.json whose initiator name is the one the boot firmware logged on
 # with (DHCP option 203 or the NIC boot BIOS), else one of whose MACs the clone has; the computer
 # name of that entry, and the firmware's initiator name as the initiator node name (what the SAN's
-# ACL allows). A clone not in the table keeps the name Windows generated. Logs to
+# ACL allows). A clone not in the table takes the first label of a firmware initiator name in
+# Windows' default form (iqn.1991-05.com.microsoft:<fqdn>) when the table allows it, else keeps the
+# name Windows generated. Logs to
 # sanboot-specialize.log next to this script.
 # Runs at specialize (RunSynchronous), not through win_powershell.
 [CmdletBinding()]
@@ -27,8 +29,11 @@ function Get-BareMac {
 }
 
 $servers = @()
+$nameFromIqn = $false
 if (Test-Path -LiteralPath $ServersPath -PathType Leaf) {
-    $servers = @((Get-Content -LiteralPath $ServersPath -Raw | ConvertFrom-Json).servers)
+    $table = Get-Content -LiteralPath $ServersPath -Raw | ConvertFrom-Json
+    $servers = @($table.servers)
+    $nameFromIqn = [bool]$table.name_from_iqn
 }
 
 # The boot session's initiator name is the one the firmware logged on with.
@@ -53,6 +58,22 @@ if (-not $match) {
     $match = @($servers | Where-Object { $_.mac -and ($macs -contains (Get-BareMac -Mac $_.mac)) })[0]
 }
 
+$name = ''
+$source = ''
+if ($match) {
+    $name = [string]$match.name
+    $source = $(if ($firmwareIqn -and $match.initiator_iqn -eq $firmwareIqn) { 'initiator name' } else { 'MAC' })
+}
+elseif ($nameFromIqn -and $firmwareIqn -match '^iqn\.1991-05\.com\.microsoft:([^.:]+)') {
+    # Windows' default initiator name form, iqn.1991-05.com.microsoft:<fqdn>: the first label, if Windows takes it.
+    $label = $Matches[1]
+    if ($label.Length -le 15 -and $label -match '^[A-Za-z0-9-]+$' -and $label -notmatch '^[0-9]+$' -and
+        -not $label.StartsWith('-') -and -not $label.EndsWith('-')) {
+        $name = $label
+        $source = "Windows' default initiator name"
+    }
+}
+
 $nodeName = $firmwareIqn
 if (-not $nodeName -and $match) {
     $nodeName = [string]$match.initiator_iqn
@@ -64,9 +85,9 @@ if ($nodeName) {
     $ErrorActionPreference = 'Stop'
     Write-Log "initiator node name $nodeName (iscsicli exit $exitCode) $($output.Trim())"
 }
-if ($match) {
-    Rename-Computer -NewName $match.name -Force
-    Write-Log "computer name $($match.name) (found by $(if ($firmwareIqn -and $match.initiator_iqn -eq $firmwareIqn) { 'initiator name' } else { 'MAC' }))"
+if ($name) {
+    Rename-Computer -NewName $name -Force
+    Write-Log "computer name $name (found by $source)"
 }
 else {
     Write-Log "no entry of $ServersPath for initiator $firmwareIqn or MACs $($macs -join ', '): the computer name stays the one Windows generated"

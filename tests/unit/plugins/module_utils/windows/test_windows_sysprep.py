@@ -53,7 +53,8 @@ def test_a_ready_host_has_no_refusal_and_the_table_is_canonical():
     assert result["refusals"] == [] and result["warnings"] == []
     assert result["servers"] == [{"name": "winboot02", "initiator_iqn": "iqn.2026-11.test:winboot02", "mac": ""},
                                  {"name": "WINBOOT03", "initiator_iqn": "", "mac": "52:54:00:12:34:99"}]
-    assert json.loads(result["servers_json"]) == {"servers": result["servers"]}
+    assert json.loads(result["servers_json"]) == {"servers": result["servers"], "name_from_iqn": True}
+    assert json.loads(plan(name_from_iqn=False)["servers_json"])["name_from_iqn"] is False
     assert result["sysprep_arguments"] == ["/generalize", "/oobe", "/shutdown", "/quiet"]
     assert result["specialize_command"] == ('powershell.exe -NoProfile -ExecutionPolicy Bypass -File '
                                             '"C:\\Windows\\Setup\\Scripts\\sanboot-specialize.ps1"')
@@ -157,11 +158,25 @@ def test_the_servers_of_an_inventory_group_join_the_table():
 def test_a_clone_takes_the_identity_of_the_server_its_firmware_logs_on_as_else_of_its_mac():
     servers = sp.normalize_servers(SERVERS)
     assert sp.identify_clone(servers, "iqn.2026-11.test:WINBOOT02", ["52:54:00:00:00:01"]) == {
-        "computer_name": "winboot02", "node_name": "iqn.2026-11.test:WINBOOT02", "matched": True}
+        "computer_name": "winboot02", "node_name": "iqn.2026-11.test:WINBOOT02", "matched": True,
+        "source": "initiator name"}
     assert sp.identify_clone(servers, "iqn.2026-11.test:dhcp-only", ["52-54-00-12-34-99"]) == {
-        "computer_name": "WINBOOT03", "node_name": "iqn.2026-11.test:dhcp-only", "matched": True}
+        "computer_name": "WINBOOT03", "node_name": "iqn.2026-11.test:dhcp-only", "matched": True, "source": "MAC"}
     assert sp.identify_clone(servers, "iqn.2026-11.test:stranger", ["52:54:00:00:00:01"]) == {
-        "computer_name": "", "node_name": "iqn.2026-11.test:stranger", "matched": False}
+        "computer_name": "", "node_name": "iqn.2026-11.test:stranger", "matched": False, "source": ""}
+
+
+@pytest.mark.parametrize("firmware_iqn, allowed, name", [
+    ("iqn.1991-05.com.microsoft:winboot07.example.test", True, "winboot07"),
+    ("IQN.1991-05.COM.MICROSOFT:WINBOOT07", True, "WINBOOT07"),
+    ("iqn.1991-05.com.microsoft:winboot07.example.test", False, ""),
+    ("iqn.1991-05.com.microsoft:a-name-longer-than-fifteen.example.test", True, ""),
+    ("iqn.1991-05.com.microsoft:12345.example.test", True, ""),
+    ("iqn.2026-11.test:winboot07", True, ""),
+])
+def test_without_an_entry_a_windows_default_initiator_name_gives_the_computer_name(firmware_iqn, allowed, name):
+    found = sp.identify_clone([], firmware_iqn, [], name_from_iqn=allowed)
+    assert (found["computer_name"], found["node_name"], found["matched"]) == (name, firmware_iqn, False)
 
 
 def render(**variables):

@@ -1054,7 +1054,8 @@ def model_sysprep_specialize(state, params, check_mode):
     whose initiator name the boot firmware logged on with, else whose MAC the clone has."""
     directory = state.expand("%SystemRoot%\\Setup\\Scripts")
     table = state.file_get(_param(params, "ServersPath") or directory + "\\sanboot-servers.json")
-    servers = json.loads(table.decode("utf-8"))["servers"] if table else []
+    table = json.loads(table.decode("utf-8")) if table else {}
+    servers = table.get("servers") or []
     state.section("services", {}).setdefault("MSiSCSI", {})["state"] = "started"
     disks = {disk.get("number") for disk in state.data.get("disks") or [] if disk.get("bootable")}
     sessions = [session for session in (state.data.get("iscsi") or {}).get("sessions") or []
@@ -1067,20 +1068,26 @@ def model_sysprep_specialize(state, params, check_mode):
     if match is None:
         match = next((server for server in servers if server.get("mac")
                       and re.sub(r"[^0-9a-f]", "", server["mac"].lower()) in macs), None)
+    name = (match or {}).get("name") or ""
+    default_form = re.match(r"^iqn\.1991-05\.com\.microsoft:([^.:]+)", firmware_iqn, re.IGNORECASE)
+    if match is None and table.get("name_from_iqn") and default_form:
+        label = default_form.group(1)
+        if re.fullmatch(r"(?!\d+$)(?!-)[A-Za-z0-9-]{1,15}(?<!-)", label):
+            name = label
     node_name = firmware_iqn or (match or {}).get("initiator_iqn") or ""
     lines = []
     if node_name:
         state.section("iscsi", {})["node_name"] = node_name
         lines.append("initiator node name %s (iscsicli exit 0)" % node_name)
-    if match:
+    if name:
         # Rename-Computer: the new name is Windows' pending name until the restart after specialize.
-        state.reg_set(COMPUTER_NAME_KEY + "\\ComputerName", "ComputerName", "string", match["name"])
-        lines.append("computer name %s" % match["name"])
+        state.reg_set(COMPUTER_NAME_KEY + "\\ComputerName", "ComputerName", "string", name)
+        lines.append("computer name %s" % name)
     else:
         lines.append("no entry for initiator %s: the computer name stays the one Windows generated" % firmware_iqn)
     log = directory + "\\sanboot-specialize.log"
     state.file_put(log, (state.file_get(log) or b"") + "".join(line + "\r\n" for line in lines).encode("utf-8"))
-    return {"changed": True, "result": {"computer_name": (match or {}).get("name") or "", "node_name": node_name}}
+    return {"changed": True, "result": {"computer_name": name, "node_name": node_name}}
 
 
 def boot_clone(state, firmware_iqn: str, macs=None):
