@@ -109,8 +109,8 @@ def normalize_servers(servers, group_hosts=None) -> list:
         for key in ("name", "initiator_iqn", "mac"):
             value = entry[key].casefold()
             if value and (key, value) in seen:
-                raise SysprepError("%s: the %s %s is also in %s" % (where, key.replace("_", " "), entry[key],
-                                                                     seen[(key, value)]))
+                raise SysprepError("%s: the %s %s is also in %s"
+                                   % (where, key.replace("_", " "), entry[key], seen[(key, value)]))
             if value:
                 seen[(key, value)] = where
         result.append(entry)
@@ -138,8 +138,8 @@ def validate_settings(settings: dict) -> list:
     if isinstance(unattend, str) and unattend and not unattend.lower().endswith(".xml"):
         errors.append("win_sysprep_image_unattend_path: %r must name an .xml answer file" % unattend)
     timezone = settings.get("timezone")
-    if timezone not in (None, "") and (not isinstance(timezone, str) or not re.fullmatch(r"[A-Za-z0-9 ._()+-]{1,64}",
-                                                                                        timezone)):
+    valid_timezone = isinstance(timezone, str) and re.fullmatch(r"[A-Za-z0-9 ._()+-]{1,64}", timezone)
+    if timezone not in (None, "") and not valid_timezone:
         errors.append("win_sysprep_image_timezone: %r is not a Windows time zone name (such as 'W. Europe Standard Time')"
                       % (timezone,))
     return errors
@@ -186,8 +186,8 @@ def plan_sysprep(boot: dict, host: dict, probe: dict, settings: dict) -> dict:
             if adapter.get("dhcp_enabled") is not True:
                 refusals.append("%s (%s) carries the boot disk and has a static address: every clone would come up with "
                                 "this address. Set it to DHCP first (sanboot.iscsi.win_iscsi_initiator, "
-                                "win_iscsi_initiator_boot_nics)" % (adapter.get("name") or "interface %s" % index,
-                                                                     adapter.get("mac") or "no MAC reported"))
+                                "win_iscsi_initiator_boot_nics)"
+                                % (adapter.get("name") or "interface %s" % index, adapter.get("mac") or "no MAC reported"))
     service = _dict(boot.get("service"))
     if service.get("start_type") != "Automatic":
         refusals.append("the Microsoft iSCSI Initiator Service starts %s, not automatically: apply "

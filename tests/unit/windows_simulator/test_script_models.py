@@ -485,8 +485,8 @@ def test_a_clone_boots_and_takes_its_identity_in_the_specialize_pass(host):
     run("win_sysprep_image/sysprep", SYSPREP)
     generalized = host.read_text()
     with sim.WindowsState(powered_off_ok=True) as state:
-        assert sim.boot_clone(state, "IQN.2026-11.test:WINBOOT02") == {"computer_name": "winboot02",
-                                                                     "node_name": "IQN.2026-11.test:WINBOOT02"}
+        clone = sim.boot_clone(state, "IQN.2026-11.test:WINBOOT02")
+    assert clone == {"computer_name": "winboot02", "node_name": "IQN.2026-11.test:WINBOOT02"}
     state = json.loads(host.read_text())
     active = state["registry"][sim.COMPUTER_NAME_KEY + "\\ActiveComputerName"]["values"]["ComputerName"]["data"]
     assert active == "winboot02" and state["iscsi"]["node_name"] == "IQN.2026-11.test:WINBOOT02"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 from pathlib import Path
 
 import pytest

@@ -943,7 +943,7 @@ def model_sysprep_probe(state, params, check_mode):
 
 
 def _skip_rearm(unattend: bytes) -> bool:
-    import xml.etree.ElementTree as ElementTree
+    from xml.etree import ElementTree
 
     namespace = "{urn:schemas-microsoft-com:unattend}"
     root = ElementTree.fromstring(unattend)
