@@ -41,6 +41,7 @@ HOST_VARS = {
     "boot_chain_mismatches": {"sanboot_verify_observation": {}},
 }
 SYNTAX_ONLY = {"win_dhcp_boot_plan", "win_iscsi_initiator_plan", "win_pagefile_plan", "win_shutdown_script_plan",
+               "win_sysprep_image_plan",
                "dhcp_reservation", "dhcp_reservation_info"}
 SAN_VARS = {"vault_winboot01_chap_secret": "SbtSecretAa123", "boot_chap_secret": "SbtSecretBb456",
             "san_mutual_chap_secret": "SbtMutualCc789", "boot_initiator_iqn": "iqn.1991-05.com.microsoft:winboot01"}
