@@ -25,9 +25,10 @@ test: ## run every test layer and print a summary
 sanity: ## ansible-test sanity (all tests that run offline)
 	@tools/ansible-test-tree sanity --python 3.11 --local --color no
 
-lint: ## ansible-lint (production profile), plugin and role docs lint, changelog lint, execution environment check
+lint: ## ansible-lint (production profile), plugin and role docs lint, changelog lint, execution environment check, PowerShell grammar
 	ansible-lint --offline --profile production
 	antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .
+	python tools/check_powershell.py
 	antsibull-changelog lint
 	rm -rf .cache/ee-context && ansible-builder create -f meta/execution-environment.yml -c .cache/ee-context >/dev/null
 	@echo "execution environment definition builds a context: .cache/ee-context"

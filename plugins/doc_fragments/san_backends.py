@@ -16,9 +16,13 @@ options:
       - The storage product that holds the volumes.
       - V(tgt) is the Linux SCSI target framework (C(tgtd)), driven with C(tgtadm) on the storage host. The module
         must run on that host, as root (use C(delegate_to) and C(become)).
+      - V(purefa) is a Pure Storage FlashArray, through its REST 2.x API (O(api_url), O(api_token)). The module runs
+        where it can reach the array's management address, usually the controller. A volume is an array volume, its
+        server an array host with the initiator IQNs and CHAP, joined by a connection with the volume's LUN; the target IQN and
+        the portal are the array's (its iSCSI ports). See the SAN guide for what is refused.
     type: str
     # Mirrors plugins/module_utils/san/registry.py (BACKENDS, DEFAULT_BACKEND); a unit test holds them equal.
-    choices: [tgt]
+    choices: [purefa, tgt]
     default: tgt
   portal:
     description:
@@ -42,6 +46,32 @@ options:
       - B(tgt backend.) The control port of C(tgtd) (C(tgtd -C N), C(tgtadm -C N)); 0 is the default daemon.
     type: int
     default: 0
+  api_url:
+    description:
+      - B(purefa backend.) The array's management address, C(https://<array>[:port]). Required with
+        O(backend=purefa).
+    type: str
+  api_token:
+    description:
+      - B(purefa backend.) The API token of an array user allowed to manage volumes and hosts (C(pureadmin create
+        --api-token)). Required with O(backend=purefa). Sent only in the login request's C(api-token) header, never
+        shown in results, messages or logs; the run logs out at its end.
+    type: str
+  validate_certs:
+    description:
+      - B(purefa backend.) Whether to verify the array's TLS certificate. Turn it off only for a test array.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - B(purefa backend.) A PEM file of the CA that signed the array's certificate. It is used even when
+        C(REQUESTS_CA_BUNDLE) or C(CURL_CA_BUNDLE) is set in the environment.
+    type: path
+  timeout:
+    description:
+      - B(purefa backend.) Seconds to wait for each answer of the array, 1 to 3600.
+    type: int
+    default: 30
 """
 
     # Options of each SAN backend that only san_volume has.

@@ -59,6 +59,13 @@ _value:
       description: M(ansible.windows.win_dhcp_lease) arguments removing conflicting reservations (only with replace).
       type: list
       elements: dict
+    lease_removals:
+      description:
+        - M(ansible.windows.win_dhcp_lease) arguments removing dynamic leases first. A reservation's MAC holding a
+          dynamic lease at another address loses it (win_dhcp_lease would turn it into a reservation at that address,
+          not at C(ip)); an address another client holds a lease on is a conflict, removed only with replace.
+      type: list
+      elements: dict
     leases:
       description: M(ansible.windows.win_dhcp_lease) arguments, one per reservation.
       type: list

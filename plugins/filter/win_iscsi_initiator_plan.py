@@ -17,12 +17,13 @@ description:
     rewritten.
   - The boot session is checked where Windows exposes it (the boot disk's bus type, the iSCSI sessions and, with an
     iSCSI HBA, C(MSiSCSI_BootConfiguration)); the role never logs on to the boot target itself.
-  - Boot NICs carrying the running boot session are never switched to DHCP (that would re-address the path to the
-    boot disk); they are reported instead.
-  - On Windows Server 2003 it asks for the boot initiator package when C(iscsibcg.exe) is missing, and leaves MPIO and
-    the firewall rule out (the package's installer chooses MPIO there).
-  - Problems that stop the role (an unknown boot NIC, a missing package path) are returned in C(errors), each naming
-    the variable to fix.
+  - A NIC that carries the boot disk is never switched to DHCP (that would re-address the path to the boot disk under
+    a running Windows). It is recognised by what Windows knows for certain; the interface each boot connection goes
+    out of (C(Find-NetRoute) to its target address), an initiator address a NIC holds, the route to the portal of an
+    HBA's boot configuration. When the host boots from iSCSI and that does not account for every boot connection (the
+    initiator service stopped, a query failed, a connection's initiator address the default C(0.0.0.0) and no route),
+    no NIC is switched and the reason is given.
+  - Problems that stop the role (an unknown boot NIC) are returned in C(errors), each naming the variable to fix.
 options:
   _input:
     description: The probe result (C(result) of the role's C(probe.ps1)).
@@ -32,7 +33,7 @@ options:
     description:
       - The role variables without the C(win_iscsi_initiator_) prefix (C(iqn), C(boot_target_iqn),
         C(require_boot_session), C(boot_nics), C(firewall), C(firewall_ports), C(mpio), C(mpio_claim_iscsi),
-        C(mpio_policy), C(legacy_package_path)).
+        C(mpio_policy)).
     type: dict
     required: true
 """
@@ -59,16 +60,19 @@ _value:
       description: The boot session check (C(booted_from_iscsi), C(target_iqn), C(initiator_iqn), C(failures), C(warnings)).
       type: dict
     nics:
-      description: Boot NICs C(to_dhcp), C(unchanged) (already DHCP) and C(protected) (carry the boot session).
+      description:
+        - Boot NICs C(to_dhcp) (with their C(interface_index)), C(unchanged) (already DHCP), C(protected) (carry the boot
+          disk, with C(reasons)) and C(withheld) (left alone because the boot NIC could not be identified, with
+          C(reason)); C(boot_nic_known), C(boot_interfaces) and C(reason) say what was found.
       type: dict
     mpio:
-      description: Whether to install the Multipath-IO feature and the MSDSM settings (C(claim_iscsi), C(policy)).
+      description:
+        - Whether to install the Multipath-IO feature (C(enabled)) and the MSDSM settings (C(claim_iscsi), C(policy));
+          C(available) when MSDSM answered the probe (only after the feature's restart), with C(current_claim) and
+          C(current_policy).
       type: dict
     firewall:
       description: Whether to manage the firewall rule and its C(remote_ports).
-      type: dict
-    legacy:
-      description: Windows Server 2003 (C(is_2003)), and whether to install the boot initiator package.
       type: dict
     failures:
       description: Checks that failed (no boot session when one is required, the wrong boot target).

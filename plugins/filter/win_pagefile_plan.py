@@ -24,15 +24,13 @@ description:
   - A reboot is reported as needed while the pagefiles Windows uses (C(Win32_PageFileUsage)) differ from the planned
     ones, so it is reported on every run until the host restarts, and never after.
   - Crash dumps stay possible. With the pagefile away from the boot volume, a dedicated dump file
-    (C(CrashControl\DedicatedDumpFile), Windows Server 2008 and later) is configured on the pagefile's local disk, or on
-    the system drive when there is no local disk.
-  - On Windows Server 2003 it decides whether the crash-dump hotfix must be installed from the given path.
+    (C(CrashControl\DedicatedDumpFile)) is configured on the pagefile's local disk, or on the system drive when there
+    is no local disk.
   - Problems that stop the role are returned in C(errors), each naming the variable to fix.
 options:
   _input:
     description:
       - C(ansible_facts.ansible_disks) from M(community.windows.win_disk_facts).
-      - C(null) where the host cannot list its disks (Windows Server 2003); then C(drive) is required and taken as local.
     type: list
     elements: dict
     required: true
@@ -41,14 +39,13 @@ options:
     type: dict
     required: true
   probe:
-    description: The C(result) of the role's probe script (C(os_version), C(system_drive), C(usage), C(crash_control), C(hotfixes)).
+    description: The C(result) of the role's probe script (C(os_version), C(system_drive), C(usage), C(crash_control)).
     type: dict
     required: true
   settings:
     description:
       - The role variables without the C(win_pagefile_) prefix (C(drive), C(size), C(initial_size), C(maximum_size),
-        C(without_local_disk), C(excluded_bus_types), C(crash_dump), C(dedicated_dump_size), C(legacy_hotfix_id),
-        C(legacy_hotfix_path)).
+        C(without_local_disk), C(excluded_bus_types), C(crash_dump), C(dedicated_dump_size)).
     type: dict
     required: true
 """
@@ -88,9 +85,6 @@ _value:
       description: Registry values (C(key), C(name), C(type), C(data)) for M(ansible.windows.win_regedit).
       type: list
       elements: dict
-    legacy_hotfix:
-      description: Windows Server 2003 only; whether to C(install) the crash-dump hotfix from C(path).
-      type: dict
     reboot_reasons:
       description: Why a restart is needed before the pagefile settings are in use; empty when none is.
       type: list
@@ -110,12 +104,11 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.pagefile imp
 
 
 def win_pagefile_plan(disks, pagefile, probe, settings):
-    if disks is not None and not isinstance(disks, (list, tuple)):
-        raise AnsibleFilterError("win_pagefile_plan takes win_disk_facts' ansible_disks list (or null where there is no "
-                                 "disk inventory), got %s" % type(disks).__name__)
+    if not isinstance(disks, (list, tuple)):
+        raise AnsibleFilterError("win_pagefile_plan takes win_disk_facts' ansible_disks list, got %s" % type(disks).__name__)
     if not all(isinstance(value, Mapping) for value in (pagefile, probe, settings)):
         raise AnsibleFilterError("win_pagefile_plan: pagefile, probe and settings must be dictionaries")
-    return plan_or_errors(plan_pagefile, None if disks is None else list(disks), dict(pagefile), dict(probe), dict(settings))
+    return plan_or_errors(plan_pagefile, list(disks), dict(pagefile), dict(probe), dict(settings))
 
 
 class FilterModule:

@@ -30,7 +30,7 @@ options:
     description: The role whose rules apply.
     type: str
     required: true
-    choices: [win_iscsi_initiator, win_pagefile, win_iscsi_boot_script, win_dhcp_boot_reservation]
+    choices: [win_iscsi_initiator, win_pagefile, win_iscsi_boot_script, win_dhcp_boot_reservation, win_sysprep_image]
 """
 
 EXAMPLES = r"""
@@ -60,12 +60,14 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.window
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import gpo as windows_gpo
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import initiator as windows_initiator
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import pagefile as windows_pagefile
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import sysprep as windows_sysprep
 
 _VALIDATORS = {
     "win_iscsi_initiator": windows_initiator.validate_settings,
     "win_pagefile": windows_pagefile.validate_settings,
     "win_iscsi_boot_script": windows_gpo.validate_settings,
     "win_dhcp_boot_reservation": windows_dhcp.validate_settings,
+    "win_sysprep_image": windows_sysprep.validate_settings,
 }
 
 

@@ -25,9 +25,12 @@ description:
     running C(tgtd) with C(tgtadm) and persisted in one config file per volume in O(config_dir), so that a restart of
     C(tgtd) (C(tgt-admin -e)) brings it back. Running the same task again after C(tgtd) lost its configuration also
     brings the volume back."
+  - "B(purefa backend): the volume is a Pure Storage FlashArray volume; its server is an array host with the initiator
+    IQNs and CHAP (one host per server, shared by its volumes), joined to the volume by a connection with O(lun). The
+    target IQN and portal are the array's. Sizes are whole 512-byte sectors, as the array requires."
   - CHAP is idempotent. The target never shows secrets, so the module compares the secret with the one it recorded
-    (B(tgt) - in the volume's C(0600) config file) and changes it only when it differs; an account whose secret
-    cannot be read back is set once, then compared. Secrets never appear in results, diffs, messages or warnings.
+    (B(tgt) - in the volume's C(0600) config file; B(purefa) - a salted hash in a tag of the array host) and changes it
+    only when it differs; an account whose secret cannot be read back is set once, then compared. Secrets never appear in results, diffs, messages or warnings.
   - IQNs are case-insensitive (RFC 3722) and are written in their canonical lowercase form, because targets such as
     C(tgt) compare initiator names byte for byte. An initiator given as C(IQN.1991-05.com.Microsoft:Host) is bound
     as C(iqn.1991-05.com.microsoft:host), the name the initiator really sends.
@@ -188,10 +191,13 @@ options:
       - The IQN the default O(target_iqn) starts with, for example C(iqn.2026-11.com.example.san). Required unless
         O(target_iqn) is given.
       - Mutually exclusive with O(target_iqn).
+      - "B(purefa) - not used, and refused: the array has one target IQN for all volumes (RV(volume.target_iqn))."
     type: str
   lun:
     description:
       - The LUN of the volume's data in its target, 1 to 16383. LUN 0 is the target's controller on C(tgt).
+      - B(purefa) - the LUN of the host's connection to the volume, 1 to 4095; the volumes of one server need
+        different LUNs.
     type: int
     default: 1
   initiators:
@@ -207,6 +213,7 @@ options:
       - The initiator addresses that may log in, single IPv4/IPv6 addresses or networks (C(10.0.0.0/24)).
       - A network with host bits set (C(10.0.0.5/24)) and C(/0) are refused; a single host is written without a prefix
         (C(tgt) never matches a C(/32) rule).
+      - "B(purefa) - refused: a FlashArray admits hosts by initiator IQN (and CHAP) only."
     type: list
     elements: str
   chap:
@@ -276,6 +283,7 @@ options:
       - Copy-on-write (reflink) where the filesystem supports it (XFS with C(reflink=1), btrfs), which is near-instant,
         and the clone shares the golden image's blocks until either is written. Otherwise a sparse copy (ext4).
       - Only used when the volume is created; an existing volume or an existing file at O(path) is never overwritten.
+      - B(purefa) - the name of a volume or of a snapshot (C(volume.suffix)) on the array, copied by the array.
     type: str
   force:
     description:
@@ -288,7 +296,8 @@ options:
     type: bool
     default: false
 notes:
-  - Run it on the storage host, as root, with C(delegate_to) (see the examples). It needs C(tgtadm) there.
+  - B(tgt) - run it on the storage host, as root, with C(delegate_to) (see the examples). It needs C(tgtadm) there.
+    B(purefa) - run it where the array's API is reachable (the controller); it needs the Python library C(requests).
   - A volume restricted by O(initiators) only gets the address rule C(NONE) as well. Without any address rule,
     C(tgt-admin) (and so a restart of the tgt service) would admit every address; C(NONE) matches no address.
   - "CHAP secrets reach C(tgtd) over its root-only control socket, never on a command line, where every local user
@@ -419,6 +428,22 @@ EXAMPLES = r"""
   become: true
   run_once: true
 
+- name: The same boot LUN on a Pure Storage FlashArray, from the controller
+  sanboot.iscsi.san_volume:
+    backend: purefa
+    api_url: "{{ flasharray_api_url }}"  # https://flasharray01.example.com
+    api_token: "{{ vault_flasharray_api_token }}"
+    ca_path: "{{ flasharray_ca_path }}"  # the CA that signed the array's certificate
+    name: winboot01
+    size: 60G
+    lun: 1
+    initiators:
+      - iqn.1991-05.com.microsoft:winboot01.example.com
+    chap:
+      username: winboot01
+      secret: "{{ vault_winboot01_chap_secret }}"
+  register: boot_lun_on_pure
+
 - name: Retire a server's volume, keeping its data
   sanboot.iscsi.san_volume:
     name: winboot01
@@ -539,7 +564,7 @@ kept:
   elements: str
   sample: [chap, mutual_chap]
 clone_method:
-  description: How the clone was made, V(reflink) (copy-on-write) or V(sparse copy).
+  description: How the clone was made, V(reflink) (copy-on-write) or V(sparse copy) (tgt), V(array copy) (purefa).
   returned: when the volume was created with O(clone_from)
   type: str
   sample: reflink

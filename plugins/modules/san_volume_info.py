@@ -17,6 +17,8 @@ description:
   - B(tgt backend) - the volumes are those with a config file in O(config_dir); other targets of the same C(tgtd) are
     not listed. A volume whose config file exists but which C(tgtd) does not serve (it restarted without loading its
     config) is listed with RV(volumes[].loaded=false).
+  - B(purefa backend) - the volumes are the array volumes carrying the collection's tag (C(sanboot-iscsi/volume));
+    other volumes of the array are not listed.
   - Never returns a CHAP secret.
 extends_documentation_fragment:
   - sanboot.iscsi.attributes
@@ -71,7 +73,8 @@ options:
             type: str
             required: true
 notes:
-  - Run it on the storage host, as root, with C(delegate_to).
+  - B(tgt) - run it on the storage host, as root, with C(delegate_to). B(purefa) - run it where the array's API is
+    reachable (the controller).
 seealso:
   - module: sanboot.iscsi.san_volume
   - plugin: sanboot.iscsi.root_path

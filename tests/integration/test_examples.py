@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 import labkit
-from labkit import tgt
+from labkit import purefa, tgt
 
 PLUGIN_TYPES = {"module": "plugins/modules", "filter": "plugins/filter", "test": "plugins/test"}
 # Per-plugin variables an example expects to exist, as a playbook around it would provide them.
@@ -41,6 +41,7 @@ HOST_VARS = {
     "boot_chain_mismatches": {"sanboot_verify_observation": {}},
 }
 SYNTAX_ONLY = {"win_dhcp_boot_plan", "win_iscsi_initiator_plan", "win_pagefile_plan", "win_shutdown_script_plan",
+               "win_sysprep_image_plan",
                "dhcp_reservation", "dhcp_reservation_info"}
 SAN_VARS = {"vault_winboot01_chap_secret": "SbtSecretAa123", "boot_chap_secret": "SbtSecretBb456",
             "san_mutual_chap_secret": "SbtMutualCc789", "boot_initiator_iqn": "iqn.1991-05.com.microsoft:winboot01"}
@@ -159,10 +160,17 @@ def test_san_examples_run_against_a_real_tgtd(examples, root, cleanup, workdir, 
     golden = {"name": "the golden image the examples clone", "sanboot.iscsi.san_volume": {
         "name": "golden-2022", "size": "64M", "target_prefix": "iqn.2026-11.com.example.san",
         "initiators": ["iqn.2026-11.com.example:imaging"]}, "delegate_to": "san01.example.com"}
+    # The FlashArray example runs against the FlashArray test double (every request validated against Pure's API description).
+    array = purefa.start_array(cleanup, workdir)
+    pure_vars = {"flasharray_api_url": array.url, "vault_flasharray_api_token": array.api_token,
+                 "flasharray_ca_path": str(array.ca_path)}
     result = run_plays(run_tool, workdir, [san_play("san_volume EXAMPLES", [golden] + examples[("module", "san_volume")])],
-                       inventory, extra=SAN_VARS)
+                       inventory, extra=dict(SAN_VARS, **pure_vars))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
     assert "failed=0" in result.stdout
+    assert array.violations == [] and array.tokens == {}
+    assert array.connections == [{"host": "winboot01", "volume": "winboot01", "lun": 1}]
+    assert array.api_token not in result.stdout + result.stderr
     # The example's portal has no port: the module fills in the port the target listens on.
     assert "iscsi:10.0.0.5:6:%s:1:iqn.2026-11.com.example.san:winboot01" % tgtd.portal.rsplit(":", 1)[1] in result.stdout
     names = {line.split()[2] for line in tgtd.show_targets().splitlines() if line.startswith("Target ")}

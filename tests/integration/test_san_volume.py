@@ -357,7 +357,7 @@ BAD_INPUT = [
     ({"mutual_chap": MUTUAL, "chap": None}, "missing parameter(s) required by 'mutual_chap': chap"),
     ({"target_iqn": target("newvol"), "target_prefix": PREFIX}, "parameters are mutually exclusive: "
                                                                 "target_iqn|target_prefix"),
-    ({"backend": "purestorage"}, "value of backend must be one of: tgt, got: purestorage"),
+    ({"backend": "purestorage"}, "value of backend must be one of: purefa, tgt, got: purestorage"),
 ]
 
 

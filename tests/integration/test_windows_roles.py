@@ -9,10 +9,11 @@ decide right, warnings reach the operator, and the roles' plugins are documented
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
-from labkit.winsim import SimulatedWindowsHost, load_state, recap
+from labkit.winsim import SimulatedWindowsHost, load_simulator, load_state, recap
 
 TARGET = "iqn.2026-11.test:boot01"
 RESERVATION = {"mac": "52:54:00:12:34:56", "ip": "10.77.0.60", "scope": "10.77.0.0/24", "hostname": "winboot01",
@@ -43,6 +44,11 @@ BAD_INPUT = [
     ("win_dhcp_boot_reservation", "dhcp-server2022",
      {"win_dhcp_boot_reservation_reservations": [dict(RESERVATION, ip="10.77.0.20")]},
      "win_dhcp_boot_reservation_reservations[0].ip: 10.77.0.20 is already reserved for 52-54-00-00-00-20 (printer01)"),
+    ("win_sysprep_image", "server2022-iscsi-boot",
+     {"win_sysprep_image_servers": [{"name": "winboot-number-02", "initiator_iqn": "iqn.2026-11.test:2"}]},
+     "win_sysprep_image_servers[0].name: 'winboot-number-02' is not a computer name Windows takes"),
+    ("win_sysprep_image", "server2022-iscsi-boot", {"win_sysprep_image_servers_group": "boot_servers"},
+     "win_sysprep_image_servers_group: boot_servers is not a group of the inventory"),
 ]
 
 
@@ -97,70 +103,34 @@ def test_local_group_policy_turned_off_by_a_domain_policy_is_a_warning(repo, wor
     assert ini.decode("utf-16-le") == "\ufeff[Shutdown]\r\n0CmdLine=C:\\Windows\\System32\\iscsibcg.exe\r\n0Parameters=/verify /fix\r\n"
 
 
-LEGACY_PACKAGE = "\\\\fileserver\\install\\Initiator-2.08-boot-build3825-x86fre.exe"
-LEGACY_HOTFIX = "\\\\fileserver\\install\\WindowsServer2003-KB902113-x86-ENU.exe"
+# What the roles must say on Windows Server 2003, where no Ansible module can run: the seed's steps.
+MANUAL_STEPS_2003 = ("Ansible requires PowerShell v5.1", "Microsoft iSCSI Software Initiator 2.0x", "boot version",
+                     "KB902113", "iscsibcg.exe /verify /fix", "DHCP")
+ROLE_VARIABLES = {"win_iscsi_initiator": {}, "win_pagefile": {}, "win_iscsi_boot_script": {},
+                  "win_dhcp_boot_reservation": {"win_dhcp_boot_reservation_reservations": [RESERVATION]}}
 
 
-def test_windows_2003_installs_the_boot_initiator_package_once_then_the_shutdown_script(repo, workdir):
+@pytest.mark.parametrize("role", sorted(ROLE_VARIABLES))
+def test_windows_server_2003_stops_every_role_with_the_manual_steps_and_changes_nothing(repo, workdir, role):
     host = SimulatedWindowsHost(workdir, "server2003-iscsi-boot", name="legacy01")
-    missing = host.run_role("win_iscsi_initiator")
-    assert missing.returncode != 0 and "win_iscsi_initiator_legacy_package_path is required" in output(missing)
-
-    variables = {"win_iscsi_initiator_legacy_package_path": LEGACY_PACKAGE, "win_iscsi_initiator_mpio": True}
-    first = host.run_role("win_iscsi_initiator", variables)
-    assert first.returncode == 0, output(first)
-    state = host.state()
-    assert state["installed_packages"] == [{"path": LEGACY_PACKAGE, "arguments": "/quiet /norestart"}]
-    assert "C:\\WINDOWS\\system32\\iscsibcg.exe" in state["files"]
-    assert state["services"]["MSiSCSI"] == dict(state["services"]["MSiSCSI"], start_mode="auto", state="started")
-    # No Multipath-IO feature and no firewall rule on 2003: MPIO comes with the package there.
-    assert state["firewall_rules"] == [] and state["features"] == {}
-    assert "MPIO is chosen in the boot initiator package's installer" in output(first)
-    assert "the boot initiator package asked for a restart (exit code 3010)" in output(first)
-
-    second = host.run_role("win_iscsi_initiator", variables)
-    assert second.returncode == 0 and recap(second)["changed"] == 0, output(second)
-    assert len(host.state()["installed_packages"]) == 1
-    assert "a change of an earlier run waits for a restart" in output(second)
-
-    script = host.run_role("win_iscsi_boot_script")
-    assert script.returncode == 0, output(script)
-    ini = base64.b64decode(host.state()["files"]["C:\\WINDOWS\\System32\\GroupPolicy\\Machine\\Scripts\\scripts.ini"])
-    assert "0CmdLine=C:\\WINDOWS\\System32\\iscsibcg.exe\r\n" in ini.decode("utf-16-le")
-
-
-def test_windows_2003_mpio_asked_for_but_not_installed_by_the_package_fails_clearly(repo, workdir):
-    state = load_state("server2003-iscsi-boot")
-    del state["installers"][LEGACY_PACKAGE]["files"]["C:\\WINDOWS\\system32\\drivers\\msiscdsm.sys"]
-    host = SimulatedWindowsHost(workdir, state, name="legacy01")
-    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_legacy_package_path": LEGACY_PACKAGE,
-                                                   "win_iscsi_initiator_mpio": True})
+    before = host.state_bytes()
+    result = host.run_role(role, ROLE_VARIABLES[role])
     assert result.returncode != 0
-    assert "win_iscsi_initiator_mpio is true, but" in output(result) and "without its MPIO component" in output(result)
-
-
-def test_windows_2003_pagefile_needs_a_named_drive_and_installs_the_crash_dump_hotfix_once(repo, workdir):
-    state = load_state("server2003-iscsi-boot")
-    host = SimulatedWindowsHost(workdir, state, name="legacy01")
-    unnamed = host.run_role("win_pagefile", {"win_pagefile_legacy_hotfix_path": LEGACY_HOTFIX})
-    assert unnamed.returncode != 0 and "win_pagefile_drive is required" in output(unnamed)
-
-    variables = {"win_pagefile_drive": "C", "win_pagefile_legacy_hotfix_path": LEGACY_HOTFIX}
-    first = host.run_role("win_pagefile", variables)
-    assert first.returncode == 0, output(first)
-    assert host.state()["hotfixes"] == ["KB914961", "KB902113"]
-    assert "hotfix KB902113 was installed" in output(first)
-    second = host.run_role("win_pagefile", variables)
-    assert second.returncode == 0 and recap(second)["changed"] == 0, output(second)
-    assert [package["path"] for package in host.state()["installed_packages"]] == [LEGACY_HOTFIX]
+    for step in MANUAL_STEPS_2003:
+        assert step in output(result), step
+    assert "Traceback" not in output(result)
+    assert recap(result)["changed"] == 0 and host.state_bytes() == before
 
 
 @pytest.mark.parametrize("plugin_type, name", [
     ("filter", "sanboot.iscsi.windows_input_errors"), ("filter", "sanboot.iscsi.win_iscsi_initiator_plan"),
     ("filter", "sanboot.iscsi.win_pagefile_plan"), ("filter", "sanboot.iscsi.win_shutdown_script_plan"),
-    ("filter", "sanboot.iscsi.win_dhcp_boot_plan"), ("module", "sanboot.iscsi.warn"),
+    ("filter", "sanboot.iscsi.win_dhcp_boot_plan"), ("filter", "sanboot.iscsi.win_sysprep_image_plan"),
+    ("module", "sanboot.iscsi.warn"),
+    ("module", "sanboot.iscsi.win_reboot_pending"), ("module", "sanboot.iscsi.win_iscsi_boot_info"),
     ("role", "sanboot.iscsi.win_iscsi_initiator"), ("role", "sanboot.iscsi.win_pagefile"),
     ("role", "sanboot.iscsi.win_iscsi_boot_script"), ("role", "sanboot.iscsi.win_dhcp_boot_reservation"),
+    ("role", "sanboot.iscsi.win_sysprep_image"),
 ])
 def test_every_windows_plugin_and_role_is_documented(repo, run_tool, plugin_type, name):
     result = run_tool("ansible-doc", "-t", plugin_type, name)
@@ -207,3 +177,272 @@ def test_the_winrm_password_is_never_shown_even_at_vvv_when_the_host_refuses(rep
     assert result.returncode != 0
     assert "UNREACHABLE" in result.stdout and "ntlm" in (result.stdout + result.stderr).lower()
     assert secret not in result.stdout + result.stderr
+
+
+BOOT_NICS = [{"mac": "52:54:00:12:34:56"}, {"alias": "Ethernet 2"}]
+
+
+def adapters_on_dhcp(host):
+    return {adapter["name"]: adapter["dhcp_enabled"] for adapter in host.state()["network_adapters"]}
+
+
+def test_the_nic_carrying_the_boot_disk_stays_as_it_is_on_the_default_host(repo, workdir):
+    """The simulator's default host: MSiSCSI manual and stopped, the boot connection's
+    InitiatorAddress 0.0.0.0; Ethernet carries the boot session, Ethernet 2 does not."""
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS})
+    assert result.returncode == 0, output(result)
+    assert adapters_on_dhcp(host) == {"Ethernet": False, "Ethernet 2": True, "Management": False}
+    assert "Ethernet (52:54:00:12:34:56) is left as it is: it carries the iSCSI boot disk (the boot connection to " \
+           "10.77.0.1:3260 goes out of it (Find-NetRoute))" in output(result)
+
+
+# Two of the probe's boot queries here; every subset of all of them is in test_boot_nic_fail_closed.py.
+@pytest.mark.parametrize("fault", ["Get-IscsiSession", "Find-NetRoute"])
+def test_when_a_boot_query_fails_no_nic_is_touched_and_the_role_says_why(repo, workdir, fault):
+    state = load_state("server2022-iscsi-boot")
+    state["faults"] = [fault]
+    host = SimulatedWindowsHost(workdir, state)
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS})
+    assert result.returncode == 0, output(result)
+    assert adapters_on_dhcp(host) == {"Ethernet": False, "Ethernet 2": False, "Management": False}
+    assert "no NIC is switched to DHCP (Ethernet, Ethernet 2 left as they are)" in output(result)
+    assert "%s" % fault in output(result)
+
+
+def test_when_reading_the_boot_fails_the_role_stops_and_no_nic_is_touched(repo, workdir):
+    state = load_state("server2022-iscsi-boot")
+    state["faults"] = ["iscsi_boot"]  # the whole of sanboot.iscsi.win_iscsi_boot_info's script fails
+    host = SimulatedWindowsHost(workdir, state)
+    before = host.state_bytes()
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS})
+    assert result.returncode != 0 and "the script failed (a fault injected into the simulator)" in output(result)
+    assert host.state_bytes() == before
+
+
+def test_check_mode_on_the_default_host_plans_no_nic_and_changes_nothing(repo, workdir):
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    before = host.state_bytes()
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": BOOT_NICS}, check=True)
+    assert result.returncode == 0, output(result)
+    assert host.state_bytes() == before
+    assert "no NIC is switched to DHCP (Ethernet, Ethernet 2 left as they are)" in output(result)
+    assert "the Microsoft iSCSI Initiator Service is Stopped" in output(result)
+
+
+def test_the_planned_adapter_is_switched_when_others_share_its_mac(repo, workdir):
+    """A Hyper-V external switch: its host vNIC has the MAC of the physical NIC bound to the switch
+    (as team interfaces share their members' MACs); the plan names the vNIC by alias."""
+    state = load_state("server2022-iscsi-boot")
+    adapters = state["network_adapters"]
+    physical = next(adapter for adapter in adapters if adapter["name"] == "Ethernet 2")
+    physical.update(ip_addresses=[], ip_subnets=[])
+    adapters.append({"name": "vEthernet (External)", "mac": physical["mac"], "interface_index": 12, "dhcp_enabled": False,
+                     "ip_addresses": ["10.78.0.60"], "ip_subnets": ["255.255.255.0"], "default_ip_gateway": []})
+    host = SimulatedWindowsHost(workdir, state)
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": [{"alias": "vEthernet (External)"}]})
+    assert result.returncode == 0, output(result)
+    assert adapters_on_dhcp(host) == {"Ethernet": False, "Ethernet 2": False, "Management": False,
+                                      "vEthernet (External)": True}
+    by_mac = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_boot_nics": [{"mac": physical["mac"]}]})
+    assert by_mac.returncode != 0
+    assert "2 network adapters have MAC 52:54:00:12:34:57 (Ethernet 2, vEthernet (External))" in output(by_mac)
+
+
+def test_mpio_on_a_fresh_host_is_installed_and_its_settings_reported_pending_not_failed(repo, workdir):
+    """Right after Install-WindowsFeature Multipath-IO, the MPIO cmdlets are there but MSDSM fails
+    until the restart (the simulator's default, as on Windows)."""
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    result = host.run_role("win_iscsi_initiator", {"win_iscsi_initiator_mpio": True})
+    assert result.returncode == 0, output(result)
+    state = host.state()
+    assert state["features"]["Multipath-IO"]["installed"] and state["mpio"]["iscsi_claimed"] is False
+    assert "the MPIO settings (automatic claim of iSCSI disks, policy RR) are pending" in output(result)
+    assert "the Multipath-IO feature was installed" in output(result)
+
+
+def test_mpio_with_restarts_allowed_converges_in_one_run(repo, workdir):
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    variables = {"win_iscsi_initiator_mpio": True, "win_iscsi_initiator_reboot": True}
+    result = host.run_role("win_iscsi_initiator", variables)
+    assert result.returncode == 0, output(result)
+    state = host.state()
+    assert (state["mpio"]["iscsi_claimed"], state["mpio"]["policy"]) == (True, "RR")
+    # One restart for the feature, one for the claim (MSDSM claims the boot disk when it arrives).
+    assert state["boot_count"] == 3
+    again = host.run_role("win_iscsi_initiator", variables)
+    assert again.returncode == 0 and recap(again)["changed"] == 0, output(again)
+
+
+def test_a_reservation_is_made_at_the_requested_address_when_the_mac_holds_a_dynamic_lease(repo, workdir):
+    """The simulator's default DHCP server: winboot01's NIC (52-54-00-12-34-56) has booted once in the
+    scope and holds a dynamic lease for 10.77.0.150; the reservation asks for 10.77.0.60."""
+    host = SimulatedWindowsHost(workdir, "dhcp-server2022", name="dhcp01")
+    result = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [RESERVATION]})
+    assert result.returncode == 0, output(result)
+    dhcp = host.state()["dhcp"]
+    assert [(held["ip"], held["client_id"].lower()) for held in dhcp["reservations"] if held["ip"] != "10.77.0.20"] == [
+        ("10.77.0.60", "52-54-00-12-34-56")]
+    assert dhcp["reservation_options"]["10.77.0.60"]["17"] == "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.test:boot01"
+    assert [lease["ip"] for lease in dhcp["leases"]] == ["10.77.0.62"]
+    again = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [RESERVATION]})
+    assert again.returncode == 0 and recap(again)["changed"] == 0, output(again)
+
+
+def test_an_address_another_client_holds_a_dynamic_lease_on_is_a_conflict(repo, workdir):
+    host = SimulatedWindowsHost(workdir, "dhcp-server2022", name="dhcp01")
+    before = host.state_bytes()
+    taken = dict(RESERVATION, ip="10.77.0.62")
+    result = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [taken]})
+    assert result.returncode != 0
+    assert ("win_dhcp_boot_reservation_reservations[0].ip: 10.77.0.62 is leased to 52-54-00-00-00-62 (laptop62)"
+            in output(result))
+    assert host.state_bytes() == before
+    replaced = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [taken],
+                                                           "win_dhcp_boot_reservation_replace": True})
+    assert replaced.returncode == 0, output(replaced)
+    assert [(held["ip"], held["client_id"].lower()) for held in host.state()["dhcp"]["reservations"]
+            if held["ip"] != "10.77.0.20"] == [("10.77.0.62", "52-54-00-12-34-56")]
+
+
+def test_win_iscsi_boot_info_names_the_boot_nic_on_the_default_host_once_msiscsi_runs(repo, workdir, run_tool):
+    host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
+    found = workdir / "boot-info.json"
+    playbook = workdir / "boot-info.yml"
+    playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": [
+        {"sanboot.iscsi.win_iscsi_boot_info": {}, "register": "stopped"},
+        {"ansible.windows.win_service": {"name": "MSiSCSI", "state": "started"}},
+        {"sanboot.iscsi.win_iscsi_boot_info": {}, "register": "running"},
+        {"ansible.builtin.copy": {"content": "{{ {'stopped': stopped, 'running': running} | to_json }}",
+                                  "dest": str(found), "mode": "0600"}}]}]))
+    result = run_tool("ansible-playbook", "-i", host.inventory, playbook, cwd=workdir, env=host.env())
+    assert result.returncode == 0, output(result)
+    stopped, running = (json.loads(found.read_text())[key] for key in ("stopped", "running"))
+    assert stopped["boot_nic_known"] is False and "the Microsoft iSCSI Initiator Service is Stopped" in stopped["reason"]
+    assert running["boot_nic_known"] is True and running["booted_from_iscsi"] is True
+    assert running["boot_interfaces"] == {"4": ["the boot connection to 10.77.0.1:3260 goes out of it (Find-NetRoute)"]}
+
+
+# --- win_sysprep_image --------------------------------------------------------------------------
+
+IMAGE_STATE = "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Setup\\State"
+ACTIVE_NAME = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ActiveComputerName"
+# Where the role waits for WinRM to stop answering: loopback, where nothing answers on 5986.
+REFERENCE_VARS = {"ansible_host": "127.0.0.1"}
+# The servers the golden LUN is cloned for, as the inventory has them for the DHCP and SAN roles.
+BOOT_SERVERS = {"boot_servers": {
+    "winboot02.example.test": {"sanboot_initiator_iqn": "iqn.2026-11.test:winboot02", "sanboot_mac": "52:54:00:12:34:02"},
+    "winboot03": {"sanboot_hostname": "WINBOOT03.example.test", "sanboot_mac": "5254.0012.3403"}}}
+
+
+def reference_host(**changes) -> dict:
+    """The default host as win_iscsi_initiator and win_pagefile leave it, restarted since: MSiSCSI
+    automatic and running, the boot NIC on DHCP, the pagefile on the local D:."""
+    state = load_state("server2022-iscsi-boot")
+    state["services"]["MSiSCSI"].update(start_mode="auto", state="started")
+    state["network_adapters"][0]["dhcp_enabled"] = True
+    state["pagefile"] = {"automatic_managed": False,
+                         "settings": [{"name": "D:\\pagefile.sys", "initial_size": 0, "maximum_size": 0}],
+                         "usage": [{"name": "D:\\pagefile.sys", "allocated_base_size": 2432}]}
+    state.update(changes)
+    return state
+
+
+def image_state(host) -> str:
+    return host.state()["registry"][IMAGE_STATE]["values"]["ImageState"]["data"]
+
+
+def test_sysprep_generalizes_the_reference_host_and_each_clone_takes_its_identity(repo, workdir):
+    secret = "Sb7AdminNever9"
+    host = SimulatedWindowsHost(workdir, reference_host(), host_vars=REFERENCE_VARS, groups=BOOT_SERVERS)
+    result = host.run_role("win_sysprep_image", {
+        "win_sysprep_image_servers_group": "boot_servers",
+        "win_sysprep_image_servers": [{"name": "winboot09", "initiator_iqn": "iqn.2026-11.test:winboot09"}],
+        "win_sysprep_image_administrator_password": secret}, verbosity=3)
+    assert result.returncode == 0, output(result)[-6000:]
+    state = host.state()
+    assert state["power"] == "off" and image_state(host) == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+    assert state["licensing"]["remaining_rearm_count"] == 1000
+    # The password is in the answer file, encoded as Windows System Image Manager does, and nowhere in the output.
+    encoded = base64.b64encode((secret + "AdministratorPassword").encode("utf-16-le")).decode()
+    unattend = base64.b64decode(state["files"]["C:\\Windows\\Panther\\unattend.xml"]).decode()
+    assert "<Value>%s</Value>" % encoded in unattend
+    assert secret not in output(result) and encoded not in output(result)
+    table = json.loads(base64.b64decode(state["files"]["C:\\Windows\\Setup\\Scripts\\sanboot-servers.json"]))
+    assert table["servers"] == [
+        {"name": "winboot09", "initiator_iqn": "iqn.2026-11.test:winboot09", "mac": ""},
+        {"name": "winboot02", "initiator_iqn": "iqn.2026-11.test:winboot02", "mac": "52:54:00:12:34:02"},
+        {"name": "WINBOOT03", "initiator_iqn": "", "mac": "52:54:00:12:34:03"}]
+
+    # Each clone of the generalized LUN boots: the firmware logs on with its option 203 name.
+    simulator = load_simulator()
+    generalized = host.state_bytes()
+    clones = [("iqn.2026-11.test:winboot02", None, "winboot02"), ("iqn.2026-11.test:winboot09", None, "winboot09"),
+              ("iqn.2026-11.test:dhcp-only", ["52-54-00-12-34-03"], "WINBOOT03"),
+              # In no entry: Windows' default initiator name form from option 203 names it.
+              ("iqn.1991-05.com.microsoft:winboot07.example.test", ["52-54-00-12-34-07"], "winboot07")]
+    for firmware_iqn, macs, name in clones:
+        host.state_file.write_bytes(generalized)
+        with simulator.WindowsState(path=str(host.state_file), powered_off_ok=True) as clone:
+            assert simulator.boot_clone(clone, firmware_iqn, macs)["computer_name"] == name
+        clone = host.state()
+        assert clone["registry"][ACTIVE_NAME]["values"]["ComputerName"]["data"] == name
+        assert clone["iscsi"]["node_name"] == firmware_iqn and image_state(host) == "IMAGE_STATE_COMPLETE"
+
+
+REFUSALS = [
+    # (what differs from the ready reference host, text the refusal must contain)
+    ("the default host", None, ["the Microsoft iSCSI Initiator Service starts Manual",
+                                "Windows manages the pagefile (on the system drive, the iSCSI boot disk)",
+                                "the NICs that carry the boot disk cannot be identified"]),
+    ("a pending servicing restart", {"registry_add": "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\"
+                                                     "Component Based Servicing\\RebootPending"},
+     ["Windows waits for a restart (Component Based Servicing: RebootPending)"]),
+    ("an image rearmed too often", {"licensing": {"remaining_rearm_count": 0}},
+     ["this image was rearmed too often (remaining Windows rearm count 0)", "win_sysprep_image_skip_rearm: true"]),
+    ("an installation upgraded before Server 2016", {"registry_add": "HKLM\\SYSTEM\\Setup\\Upgrade", "version": "6.3.9600"},
+     ["upgraded in place", "older than Windows Server 2016 (build 9600)"]),
+]
+
+
+@pytest.mark.parametrize("case, change, messages", REFUSALS, ids=[case[0] for case in REFUSALS])
+def test_sysprep_is_refused_before_any_change_saying_what_to_do(repo, workdir, case, change, messages):
+    if change is None:
+        state = load_state("server2022-iscsi-boot")
+    else:
+        state = reference_host(**{key: value for key, value in change.items() if key not in ("registry_add", "version")})
+        if "registry_add" in change:
+            state["registry"][change["registry_add"]] = {"values": {}, "volatile": False}
+        if "version" in change:
+            state["os"]["version"] = change["version"]
+    host = SimulatedWindowsHost(workdir, state, host_vars=REFERENCE_VARS)
+    before = host.state_bytes()
+    result = host.run_role("win_sysprep_image", {"win_sysprep_image_servers": [
+        {"name": "winboot02", "initiator_iqn": "iqn.2026-11.test:winboot02"}]})
+    assert result.returncode != 0, case
+    assert "Sysprep is not run on winboot01" in output(result)
+    for message in messages:
+        assert message in output(result), (case, message)
+    assert "Traceback" not in output(result)
+    assert recap(result)["changed"] == 0 and host.state_bytes() == before
+
+
+def test_skip_rearm_lets_an_image_rearmed_too_often_generalize_keeping_its_count(repo, workdir):
+    host = SimulatedWindowsHost(workdir, reference_host(licensing={"remaining_rearm_count": 0}), host_vars=REFERENCE_VARS)
+    result = host.run_role("win_sysprep_image", {"win_sysprep_image_skip_rearm": True})
+    assert result.returncode == 0, output(result)[-4000:]
+    assert "SkipRearm=1: the clones keep the reference host's licensing state" in output(result)
+    assert host.state()["power"] == "off" and host.state()["licensing"]["remaining_rearm_count"] == 0
+
+
+def test_when_sysprep_fails_the_role_fails_with_its_errors_and_the_host_stays_up(repo, workdir):
+    # What Microsoft documents for an app updated for one user (Sysprep (Generalize) a Windows installation).
+    package = "Microsoft.MicrosoftEdge.Stable_120.0.2210.91_neutral__8wekyb3d8bbwe"
+    host = SimulatedWindowsHost(workdir, reference_host(appx={"user_only": [package]}), host_vars=REFERENCE_VARS)
+    result = host.run_role("win_sysprep_image", {})
+    assert result.returncode != 0
+    assert "Sysprep failed (exit code 1) on winboot01, image state IMAGE_STATE_COMPLETE" in output(result)
+    assert ("setuperr.log: Error SYSPRP Package %s was installed for a user, but not provisioned for all users"
+            % package) in output(result)
+    assert "Traceback" not in output(result)
+    assert host.state().get("power", "on") == "on" and image_state(host) == "IMAGE_STATE_COMPLETE"

@@ -30,14 +30,21 @@ def load_state(name: str) -> dict:
 class SimulatedWindowsHost:
     """A simulated Windows host: its state file, an inventory and a way to run roles on it."""
 
-    def __init__(self, directory: Path, state, name: str = "winboot01"):
+    def __init__(self, directory: Path, state, name: str = "winboot01", host_vars: dict | None = None,
+                 groups: dict | None = None):
+        """host_vars: more variables of the simulated host; groups: other inventory groups, as
+        {group: {host: variables}} (hosts the roles read about, never run on)."""
         self.directory = Path(directory)
         self.name = name
         self.state_file = self.directory / (name + ".json")
         self.write_state(load_state(state) if isinstance(state, str) else state)
         self.inventory = self.directory / (name + "-inventory.json")
-        self.inventory.write_text(json.dumps({"all": {"hosts": {name: {
-            "ansible_connection": "local", "ansible_python_interpreter": str(VENV_BIN / "python")}}}}))
+        variables = {"ansible_connection": "local", "ansible_python_interpreter": str(VENV_BIN / "python")}
+        variables.update(host_vars or {})
+        inventory = {"all": {"hosts": {name: variables}}}
+        if groups:
+            inventory["all"]["children"] = {group: {"hosts": hosts} for group, hosts in groups.items()}
+        self.inventory.write_text(json.dumps(inventory))
 
     def write_state(self, state: dict):
         self.state_file.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
@@ -60,7 +67,7 @@ class SimulatedWindowsHost:
                  timeout: int = 300) -> subprocess.CompletedProcess:
         """ansible-playbook applying sanboot.iscsi.<role> with these variables; never raises on failure."""
         playbook = self.directory / ("%s.yml" % role)
-        playbook.write_text(json.dumps([{"name": "Apply %s" % role, "hosts": "all", "gather_facts": False,
+        playbook.write_text(json.dumps([{"name": "Apply %s" % role, "hosts": self.name, "gather_facts": False,
                                          "roles": [{"role": "sanboot.iscsi." + role, "vars": variables or {}}]}]))
         argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), str(playbook)]
         if check:
@@ -77,3 +84,15 @@ def recap(result: subprocess.CompletedProcess) -> dict:
         if " : ok=" in line:
             return {key: int(value) for key, value in (part.split("=") for part in line.split(":", 1)[1].split())}
     raise AssertionError("no PLAY RECAP in the output:\n" + result.stdout + result.stderr)
+
+
+def load_simulator():
+    """The simulator's module_utils (its models, boot_clone, reboot), loaded by path: the real
+    ansible.windows is what `ansible_collections.ansible.windows` means on a test's sys.path."""
+    import importlib.util
+
+    path = SIMULATOR / "ansible_collections" / "ansible" / "windows" / "plugins" / "module_utils" / "sanboot_simulator.py"
+    spec = importlib.util.spec_from_file_location("sanboot_simulator_for_labkit", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -228,7 +228,7 @@ def desired_from_params(params, backend) -> Desired:
             raise SanInputError("target_prefix: '%s' must be an IQN (iqn.yyyy-mm.reversed.domain[:...]); the target "
                                 "IQN is <target_prefix>:<name>" % params["target_prefix"])
         values["target_iqn"] = _option("name", normalize_iscsi_name, "%s:%s" % (prefix, name))
-    elif state == "present":
+    elif state == "present" and backend.target_per_volume:
         raise SanInputError("target_iqn or target_prefix is required: the target IQN is <target_prefix>:<name> "
                             "unless target_iqn is given")
 
@@ -498,7 +498,7 @@ def plan_present(backend, desired, current, others):
     """
     resolve_credentials(desired, current)
     for other in others:
-        if other.target_iqn == desired.target_iqn:
+        if backend.target_per_volume and other.target_iqn == desired.target_iqn:
             raise SanInputError("target_iqn: %s is already used by %s; each volume needs its own target IQN"
                                 % (desired.target_iqn, other.describe()))
         if desired.path and other.path == desired.path:
@@ -709,12 +709,14 @@ def _relabel(item, exc):
     return kind(item_error(item, exc))
 
 
-def _check_batch(items):
-    """Two items of one batch may not be the same volume, nor share a target IQN or a backing file."""
+def _check_batch(items, target_per_volume=True):
+    """Two items of one batch may not be the same volume, nor share a target IQN (where each volume is its own
+    target) or a backing file."""
     seen = {}
     for item in items:
         desired = item.desired
-        for what, value in (("name", desired.name), ("target_iqn", desired.target_iqn), ("path", desired.path)):
+        for what, value in (("name", desired.name), ("target_iqn", desired.target_iqn if target_per_volume else None),
+                            ("path", desired.path)):
             if value is None:
                 continue
             first = seen.setdefault((what, value), item)
@@ -778,7 +780,7 @@ def run_batch(backend, items, check_mode):
             item.desired = desired_from_params(item.params, backend)
         except SanError as exc:
             raise _relabel(item, exc) from None
-    _check_batch(items)
+    _check_batch(items, backend.target_per_volume)
     if not check_mode:
         backend.lock()
     found_portal = backend.portal()

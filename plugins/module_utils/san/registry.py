@@ -20,9 +20,11 @@ holds them to it). dhcp/registry.py has the same shape.
 
 from __future__ import annotations
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.purefa.backend import PureFlashArrayBackend
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.backend import TgtBackend
 
 BACKENDS = {
     "tgt": TgtBackend,
+    "purefa": PureFlashArrayBackend,
 }
 DEFAULT_BACKEND = "tgt"

@@ -6,8 +6,8 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""Facts about a Windows host that the Windows roles decide on: release, Server 2003 or not,
-registry and path spelling. Plain Python, no Ansible imports."""
+"""Facts about a Windows host that the Windows roles decide on: release, whether the roles can manage
+it at all, registry and path spelling. Plain Python, no Ansible imports."""
 
 from __future__ import annotations
 
@@ -57,15 +57,47 @@ def server_release(value) -> str:
     return _SERVER_RELEASES.get((major, minor), "")
 
 
-def is_windows_2003(value) -> bool:
-    """Windows Server 2003 (and 2003 R2) report 5.2. It needs the separate boot initiator package
-    and the crash-dump hotfix; everything from 2008 on has iSCSI boot support built in."""
-    return parse_windows_version(value)[:2] == (5, 2)
+# The oldest Windows the roles run on: they use the Storage, iSCSI, NetTCPIP, MPIO and DhcpServer
+# modules, which came with Windows Server 2012 (6.2).
+MINIMUM_VERSION = (6, 2)
+# What ansible-core's PowerShell bootstrap answers, for every Windows module, on a host with a
+# PowerShell older than 5.1 (executor/powershell/bootstrap_wrapper.ps1).
+POWERSHELL_REQUIRED = "Ansible requires PowerShell v5.1"
+# The seed's Windows Server 2003 steps, which only a person can do there.
+MANUAL_STEPS_2003 = (
+    "install the Microsoft iSCSI Software Initiator 2.0x, boot version, with 'Configure iSCSI Network Boot Support', "
+    "the boot NIC port(s) and your MPIO choice selected in its installer, and do not log on to the boot target "
+    "(the boot firmware owns that session)",
+    "install the crash-dump hotfix for iSCSI boot volumes, KB902113",
+    "set the boot NICs to DHCP, and put the pagefile on a local disk (or turn virtual memory off without one)",
+    "add a computer shutdown script (gpedit.msc: Computer Configuration, Windows Settings, Scripts, Shutdown) that runs "
+    "%SystemRoot%\\System32\\iscsibcg.exe /verify /fix",
+    "on a Windows Server 2003 DHCP server, make each server's reservation with options 17 (root path) and 203 "
+    "(initiator IQN) in the DHCP console",
+)
 
 
-def supports_dedicated_dump_file(value) -> bool:
-    """CrashControl\\DedicatedDumpFile exists from Windows Server 2008 (6.0) on."""
-    return parse_windows_version(value)[:2] >= (6, 0)
+def unsupported_host_message(reason: str) -> str:
+    """Why the collection's Windows roles stop on a host, and what to do there instead."""
+    return ("%s. The sanboot.iscsi Windows roles manage Windows Server 2012 and later (Windows PowerShell 5.1, "
+            "built in from 2016, Windows Management Framework 5.1 on 2012 and 2012 R2). Windows Server 2003 and 2008 "
+            "cannot run PowerShell 5.1, so Ansible cannot manage them at all; on Windows Server 2003 do the steps of the "
+            "iSCSI boot checklist by hand: %s. (Windows Server 2008 and later have the boot-capable initiator built in: "
+            "there, only the NIC, pagefile and DHCP steps apply.)"
+            % (reason, "; ".join("(%d) %s" % (number, step) for number, step in enumerate(MANUAL_STEPS_2003, 1))))
+
+
+def check_supported(os_version) -> str:
+    """'' when the roles can manage a host of this version, else why not (a full message)."""
+    try:
+        major, minor, _build = parse_windows_version(os_version)
+    except WindowsHostError as exc:
+        return unsupported_host_message("the host reported no usable Windows version (%s)" % exc)
+    if (major, minor) < MINIMUM_VERSION:
+        return unsupported_host_message("this is Windows %s (%d.%d), older than Windows Server 2012"
+                                        % ("Server " + server_release(os_version) if server_release(os_version) else "",
+                                           major, minor))
+    return ""
 
 
 def expand_system_root(path: str, system_root: str) -> str:

@@ -25,7 +25,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
     validate_port,
 )
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.windows.plan import SEXAGESIMAL_HINT
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import WindowsHostError, is_windows_2003, server_release
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import WindowsHostError, server_release
 
 # Set-MSDSMGlobalDefaultLoadBalancePolicy -Policy values.
 MPIO_POLICIES = {
@@ -118,13 +118,130 @@ def _adapter_mac(adapter: dict) -> str:
         return ""
 
 
+# Probe values are read defensively: a probe that failed in part, or whose result win_powershell
+# cut at its depth (a nested value becomes a string), must read as "unknown", never as "none".
+def _list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _interface_index(value):
+    # Windows numbers interfaces from 1; 0 is NET_IFINDEX_UNSPECIFIED.
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
+
+
+# MSFT_Disk.BusType names (Storage module). A name not among them, or Unknown, rules nothing out.
+_BUS_TYPES = {name.casefold() for name in (
+    "Unknown", "SCSI", "ATAPI", "ATA", "1394", "SSA", "Fibre Channel", "USB", "RAID", "iSCSI", "SAS", "SATA", "SD", "MMC",
+    "Virtual", "File Backed Virtual", "Storage Spaces", "NVMe", "SCM", "UFS")}
+# A connection's InitiatorAddress when none was chosen (the default, shown as 0.0.0.0 by
+# Get-IscsiConnection and iscsicli): any interface; it names no NIC.
+_ANY_ADDRESS = ("", "0.0.0.0", "::")
+
+
+def boot_interfaces(probe: dict) -> dict:
+    """Which network interfaces carry the boot disk, by what Windows knows for certain: the interface
+    each boot connection goes out of (Find-NetRoute to its target address), an initiator address a
+    NIC holds, the route to the portal of an HBA's boot configuration.
+
+    Returns {known, booted_from_iscsi, interfaces {index: [why]}, reason}. known is True only when
+    every path to the boot disk is accounted for, or when the boot disk is known not to be on iSCSI;
+    reason says why not otherwise. Anything missing, failed or malformed leaves it False."""
+    result = {"known": False, "booted_from_iscsi": None, "interfaces": {}, "reason": ""}
+    errors = probe.get("boot_errors")
+    if not isinstance(errors, (list, tuple)):
+        result["reason"] = "the probe did not report how it read the boot disk and sessions"
+        return result
+    errors = [str(error) for error in errors]
+    service = _dict(probe.get("service")).get("status")
+    if errors:
+        # Any query about the boot disk or its sessions that failed may hide the path to the boot disk.
+        result["reason"] = "reading the boot disk and its iSCSI sessions failed: %s%s" % (
+            "; ".join(errors), "" if service == "Running" else " (the Microsoft iSCSI Initiator Service is %s)"
+            % (service or "in an unknown state"))
+        return result
+    if not all(isinstance(probe.get(key), (list, tuple)) for key in ("boot_sessions", "firmware_boot")):
+        result["reason"] = "the probe's report of the boot sessions is incomplete"
+        return result
+    firmware = list(probe["firmware_boot"])
+    boot_disk = _dict(probe.get("boot_disk"))
+    bus_types = boot_disk.get("bus_types", [boot_disk.get("bus_type")])
+    if not isinstance(bus_types, (list, tuple)) or not bus_types \
+            or not all(isinstance(bus, str) and bus.casefold() in _BUS_TYPES for bus in bus_types):
+        result["reason"] = "Windows did not say which disk it booted from, or on which bus (%r)" % (bus_types,)
+        return result
+    on_iscsi = bool(firmware) or any(bus.casefold() in ("iscsi", "unknown") for bus in bus_types)
+    result["booted_from_iscsi"] = on_iscsi
+    if not on_iscsi:
+        # No NIC carries a boot disk on another bus (a local disk, a golden image not yet on its LUN).
+        result["known"] = True
+        return result
+    sessions = _list(probe.get("boot_sessions"))
+    if not sessions and not firmware:
+        result["reason"] = ("Windows boots from an iSCSI disk but reports no iSCSI session for it (the Microsoft iSCSI "
+                            "Initiator Service is %s)" % (service or "in an unknown state"))
+        return result
+    adapters = [adapter for adapter in _list(probe.get("adapters")) if isinstance(adapter, dict)]
+    unknown = []
+
+    def add(index, why):
+        result["interfaces"].setdefault(index, []).append(why)
+
+    def route_indexes(route):
+        return [index for index in map(_interface_index, _list(_dict(route).get("interface_indexes"))) if index is not None]
+
+    for session in sessions:
+        if not isinstance(session, dict):
+            unknown.append("a boot session Windows reported could not be read")
+            continue
+        target = str(session.get("target_iqn") or "an unnamed target")
+        connections = _list(session.get("connections"))
+        if not connections:
+            unknown.append("Windows reports no connection of the boot session to %s" % target)
+        for connection in connections:
+            connection = _dict(connection)
+            portal = "%s:%s" % (connection.get("target_address") or "?", connection.get("target_port") or "?")
+            found = False
+            for index in route_indexes(connection.get("route")):
+                add(index, "the boot connection to %s goes out of it (Find-NetRoute)" % portal)
+                found = True
+            address = str(connection.get("initiator_address") or "")
+            if address not in _ANY_ADDRESS:
+                for adapter in adapters:
+                    index = _interface_index(adapter.get("interface_index"))
+                    if index is not None and address in [str(item) for item in _list(adapter.get("ip_addresses"))]:
+                        add(index, "it holds %s, the boot connection's initiator address" % address)
+                        found = True
+            if not found:
+                unknown.append("the boot connection to %s has no route Windows reports and its initiator address is %s%s"
+                               % (portal, address or "empty", " (the default: any interface)" if address in _ANY_ADDRESS
+                                  else ", which no NIC holds"))
+    for entry in firmware:
+        entry = _dict(entry)
+        portal = "%s:%s" % (entry.get("target_address") or "?", entry.get("target_port") or "?")
+        indexes = route_indexes(entry.get("route"))
+        for index in indexes:
+            add(index, "Windows routes to %s, the portal of the firmware's boot configuration, through it" % portal)
+        if not indexes:
+            unknown.append("the firmware's boot configuration (%s) names the portal %s, to which Windows reports no route"
+                           % (entry.get("source") or "MSiSCSI_BootConfiguration", portal))
+    if unknown:
+        result["reason"] = "; ".join(unknown)
+        return result
+    result["known"] = True
+    return result
+
+
 def plan_boot_nics(probe: dict, boot_nics) -> dict:
-    """Which adapters to switch to DHCP. An adapter carrying the running iSCSI boot session is never
-    touched: re-addressing it would cut the path to the boot disk under a running Windows."""
-    adapters = probe.get("adapters") or []
-    session_addresses = {str(session.get("initiator_address") or "") for session in probe.get("boot_sessions") or []}
-    session_addresses.discard("")
-    to_dhcp, unchanged, protected = [], [], []
+    """Which adapters to switch to DHCP. A NIC that carries the boot disk is never touched:
+    re-addressing it would cut the path to the boot disk under a running Windows. When the host boots
+    from iSCSI and Windows does not tell for certain which NICs carry it, no NIC is touched."""
+    adapters = [adapter for adapter in _list(probe.get("adapters")) if isinstance(adapter, dict)]
+    boot = boot_interfaces(probe)
+    to_dhcp, unchanged, protected, withheld = [], [], [], []
     for position, nic in enumerate(normalize_boot_nics(boot_nics)):
         if "mac" in nic:
             found = [adapter for adapter in adapters if _adapter_mac(adapter) == nic["mac"]]
@@ -136,22 +253,34 @@ def plan_boot_nics(probe: dict, boot_nics) -> dict:
             raise InitiatorError("win_iscsi_initiator_boot_nics[%d]: no network adapter with %s; the host has: %s"
                                  % (position, wanted, ", ".join("%s (%s)" % (adapter.get("name"), adapter.get("mac"))
                                                                 for adapter in adapters) or "none"))
+        if len(found) > 1:
+            raise InitiatorError("win_iscsi_initiator_boot_nics[%d]: %d network adapters have %s (%s): team members, a "
+                                 "Hyper-V switch port and its physical NIC share a MAC address; name the one to set to "
+                                 "DHCP by its alias" % (position, len(found), wanted,
+                                                        ", ".join(str(adapter.get("name")) for adapter in found)))
         adapter = found[0]
-        entry = {"name": adapter.get("name"), "mac": _adapter_mac(adapter)}
-        if adapter.get("dhcp_enabled"):
+        index = _interface_index(adapter.get("interface_index"))
+        entry = {"name": adapter.get("name"), "mac": _adapter_mac(adapter), "interface_index": index}
+        if adapter.get("dhcp_enabled") is True:
             unchanged.append(entry)
-        elif session_addresses & {str(address) for address in adapter.get("ip_addresses") or []}:
-            protected.append(entry)
+        elif not boot["known"]:
+            withheld.append(dict(entry, reason=boot["reason"]))
+        elif index is None:
+            withheld.append(dict(entry, reason="Windows reported no interface index for it"))
+        elif index in boot["interfaces"]:
+            protected.append(dict(entry, reasons=boot["interfaces"][index]))
         else:
             to_dhcp.append(entry)
-    return {"to_dhcp": to_dhcp, "unchanged": unchanged, "protected": protected}
+    return {"to_dhcp": to_dhcp, "unchanged": unchanged, "protected": protected, "withheld": withheld,
+            "boot_nic_known": boot["known"], "boot_interfaces": sorted(boot["interfaces"]), "reason": boot["reason"]}
 
 
 def check_boot_session(probe: dict, expected_target: str = "", required: bool = False) -> dict:
     """Where Windows exposes the boot session (boot disk bus type, iSCSI sessions, the boot
     configuration of an iSCSI HBA), check it is there and goes to the expected target."""
-    sessions = probe.get("boot_sessions") or []
-    boot_disk = probe.get("boot_disk") or {}
+    sessions = [session for session in _list(probe.get("boot_sessions")) + _list(probe.get("firmware_boot"))
+                if isinstance(session, dict)]
+    boot_disk = _dict(probe.get("boot_disk"))
     on_iscsi = str(boot_disk.get("bus_type") or "").casefold() == "iscsi"
     result = {"booted_from_iscsi": on_iscsi, "boot_disk": boot_disk, "sessions": sessions, "target_iqn": "",
               "initiator_iqn": "", "failures": [], "warnings": []}
@@ -161,6 +290,9 @@ def check_boot_session(probe: dict, expected_target: str = "", required: bool = 
     if not on_iscsi or not sessions:
         message = ("no iSCSI boot session: the boot disk is %s and Windows reports %d boot session(s); this host does "
                    "not (yet) run from its iSCSI LUN" % (boot_disk.get("bus_type") or "unknown", len(sessions)))
+        errors = [str(error) for error in _list(probe.get("boot_errors"))]
+        if errors:
+            message += " (reading them failed: %s)" % "; ".join(errors)
         (result["failures"] if required else result["warnings"]).append(
             message + ("" if not required else " (win_iscsi_initiator_require_boot_session is true)"))
         return result
@@ -169,8 +301,8 @@ def check_boot_session(probe: dict, expected_target: str = "", required: bool = 
             result["failures"].append("win_iscsi_initiator_boot_target_iqn: the boot session goes to %s, not to %s"
                                       % (", ".join(str(session.get("target_iqn")) for session in sessions),
                                          expected_target))
-    persistent = [target for target in probe.get("persistent_targets") or []
-                  if any(iscsi_names_equal(target, session.get("target_iqn") or "") for session in sessions)]
+    persistent = [target for target in _list(probe.get("persistent_targets"))
+                  if any(iscsi_names_equal(str(target), session.get("target_iqn") or "") for session in sessions)]
     if persistent:
         result["warnings"].append("the boot target %s is also a persistent (favorite) target inside Windows: at the next "
                                   "boot Windows logs on to it a second time next to the firmware's session; remove it "
@@ -178,17 +310,23 @@ def check_boot_session(probe: dict, expected_target: str = "", required: bool = 
     return result
 
 
+def _release(os_version: str) -> str:
+    try:
+        return server_release(os_version) if os_version else ""
+    except WindowsHostError:
+        return ""
+
+
 def plan_initiator(probe: dict, settings: dict) -> dict:
     """Everything the role decides from its probe; see the role README for the settings."""
     errors = validate_settings(settings)
     if errors:
         raise InitiatorError("; ".join(errors))
-    os_version = probe.get("os_version") or ""
-    legacy = bool(os_version) and is_windows_2003(os_version)
+    os_version = probe.get("os_version") if isinstance(probe.get("os_version"), str) else ""
     warnings = []
 
     desired_iqn = normalize_iqn(settings["iqn"]) if settings.get("iqn") else ""
-    current_iqn = str(probe.get("node_name") or "")
+    current_iqn = probe.get("node_name") if isinstance(probe.get("node_name"), str) else ""
     node = {"current": current_iqn, "desired": desired_iqn,
             "change": bool(desired_iqn) and not iscsi_names_equal(current_iqn, desired_iqn)}
 
@@ -203,44 +341,42 @@ def plan_initiator(probe: dict, settings: dict) -> dict:
 
     nics = plan_boot_nics(probe, settings.get("boot_nics"))
     for entry in nics["protected"]:
-        warnings.append("%s (%s) is left as it is: it carries the running iSCSI boot session, and switching it to DHCP "
-                        "would re-address the path to the boot disk; set it to DHCP in the image before it boots from "
-                        "iSCSI" % (entry["name"], entry["mac"]))
+        warnings.append("%s (%s) is left as it is: it carries the iSCSI boot disk (%s), and switching it to DHCP would "
+                        "re-address the path to the boot disk under a running Windows; set it to DHCP in the image "
+                        "before it boots from iSCSI" % (entry["name"], entry["mac"], "; ".join(entry["reasons"])))
+    if nics["withheld"]:
+        reasons = []
+        for entry in nics["withheld"]:
+            if entry["reason"] not in reasons:
+                reasons.append(entry["reason"])
+        warnings.append("no NIC is switched to DHCP (%s left as they are): Windows does not tell for certain which NICs "
+                        "carry the boot disk: %s. The role touches no NIC that may be the path to the boot disk"
+                        % (", ".join(str(entry["name"]) for entry in nics["withheld"]), "; ".join(reasons)))
+    other_errors = [str(error) for error in _list(probe.get("errors"))]
+    if other_errors:
+        warnings.append("the probe could not read: %s" % "; ".join(other_errors))
 
     mpio_wanted = bool(settings.get("mpio"))
-    mpio_state = probe.get("mpio") or {}
+    mpio_state = _dict(probe.get("mpio"))
     mpio = {
-        "enabled": mpio_wanted and not legacy,
+        "enabled": mpio_wanted,
         "feature": MPIO_FEATURE,
         "claim_iscsi": bool(settings.get("mpio_claim_iscsi", True)),
         "policy": MPIO_POLICIES[settings.get("mpio_policy", "round_robin")],
+        "available": mpio_state.get("available") is True,
         "current_claim": mpio_state.get("iscsi_claimed"),
         "current_policy": mpio_state.get("policy"),
     }
 
-    legacy_plan = {"is_2003": legacy, "install_package": False, "package_path": ""}
-    if legacy:
-        path = str(settings.get("legacy_package_path") or "").strip()
-        if not probe.get("iscsibcg_present"):
-            if not path:
-                raise InitiatorError("win_iscsi_initiator_legacy_package_path is required: this is Windows Server 2003, "
-                                     "which needs the Microsoft iSCSI boot initiator package (2.0x, boot version) and it "
-                                     "is not installed (no iscsibcg.exe)")
-            legacy_plan.update({"install_package": True, "package_path": path})
-        if mpio_wanted:
-            warnings.append("Windows Server 2003: MPIO is chosen in the boot initiator package's installer (its "
-                            "arguments), not with the Multipath-IO feature; the role does not configure it")
-
     return {
         "os_version": os_version,
-        "server_release": server_release(os_version) if os_version else "",
-        "legacy": legacy_plan,
+        "server_release": _release(os_version),
         "node_name": node,
         "boot": boot,
         "nics": nics,
         "mpio": mpio,
         "firewall": {
-            "enabled": bool(settings.get("firewall", True)) and not legacy,
+            "enabled": bool(settings.get("firewall", True)),
             "remote_ports": ",".join(str(validate_port(port)) for port in settings.get("firewall_ports", [3260])),
         },
         "failures": boot["failures"],

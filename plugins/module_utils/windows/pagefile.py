@@ -20,12 +20,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, parse_size
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import (
-    WindowsHostError,
-    is_windows_2003,
-    supports_dedicated_dump_file,
-    windows_paths_equal,
-)
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import WindowsHostError, windows_paths_equal
 
 MIB = 1024 * 1024
 # Disks that are not local: SAN disks (the boot LUN among them), removable and file-backed ones.
@@ -38,6 +33,7 @@ CRASH_CONTROL_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\CrashControl"
 DEDICATED_DUMP_NAME = "DedicatedDump.sys"
 _STANDARD_PAGEFILE = re.compile(r"^(?P<drive>[A-Za-z]):\\pagefile\.sys$", re.IGNORECASE)
 _DRIVE = re.compile(r"^\s*(?P<letter>[A-Za-z])(?::\\?)?\s*$")
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 class PagefileError(WindowsHostError):
@@ -116,8 +112,10 @@ def local_candidates(disks, excluded_bus_types=DEFAULT_EXCLUDED_BUS_TYPES) -> li
         if str(disk.get("operational_status") or "Online").casefold() not in ("online", "ok"):
             continue
         for partition in disk.get("partitions") or []:
+            # win_disk_facts gives a partition without a letter the letter [char]0 ("\x00"), which is
+            # not empty: only A-Z is a drive letter.
             letter = partition.get("drive_letter")
-            if not letter:
+            if not isinstance(letter, str) or not _LETTER.fullmatch(letter):
                 continue
             for volume in partition.get("volumes") or []:
                 if str(volume.get("drive_type") or "").casefold() != "fixed":
@@ -151,10 +149,10 @@ def _pagefile_entry(entry: dict) -> dict:
 def plan_pagefile(disks, pagefile: dict, probe: dict, settings: dict) -> dict:
     """The pagefile and crash-dump plan.
 
-    disks: win_disk_facts' ansible_disks, or None where the host cannot list its disks. pagefile: win_pagefile (state query) result with
+    disks: win_disk_facts' ansible_disks. pagefile: win_pagefile (state query) result with
     automatic_managed_pagefiles and pagefiles. probe: the role's probe (os_version, system_drive,
     usage [{name, allocated_base_size}], crash_control {CrashDumpEnabled, DedicatedDumpFile,
-    DumpFileSize}, hotfixes, reboot_pending). settings: the role variables without the role prefix.
+    DumpFileSize}). settings: the role variables without the role prefix.
     """
     errors = validate_settings(settings)
     if errors:
@@ -163,18 +161,7 @@ def plan_pagefile(disks, pagefile: dict, probe: dict, settings: dict) -> dict:
     system_drive = normalize_drive(probe.get("system_drive") or "C", "system_drive")
     wanted_drive = normalize_drive(settings.get("drive"))
     warnings = []
-    if disks is None:
-        # No disk inventory (Windows Server 2003 has no Storage module for win_disk_facts): the
-        # operator names the local drive, and the bus type cannot be checked.
-        if not wanted_drive:
-            raise PagefileError("win_pagefile_drive is required where the host cannot list its disks (Windows Server "
-                                "2003): name the local drive for the pagefile")
-        candidates = [{"drive": wanted_drive, "disk_number": None, "bus_type": "unknown", "friendly_name": None,
-                       "size": 0, "free": 0}]
-        warnings.append("the disk inventory is not available on this Windows release: %s: was taken as a local disk "
-                        "without checking its bus type" % wanted_drive)
-    else:
-        candidates = local_candidates(disks, excluded)
+    candidates = local_candidates(disks, excluded)
 
     fixed = settings.get("size") == "fixed"
     initial = size_in_mib(settings["initial_size"], "win_pagefile_initial_size") if fixed else 0
@@ -196,7 +183,7 @@ def plan_pagefile(disks, pagefile: dict, probe: dict, settings: dict) -> dict:
     if chosen is None and settings.get("without_local_disk", "disable") == "fail":
         raise PagefileError("win_pagefile_without_local_disk is 'fail' and the host has no local fixed disk for the "
                             "pagefile (excluded bus types: %s)" % ", ".join(excluded))
-    if chosen and fixed and chosen["bus_type"] != "unknown" and chosen["free"] < maximum * MIB:
+    if chosen and fixed and chosen["free"] < maximum * MIB:
         current_here = [entry for entry in pagefile.get("pagefiles") or []
                         if windows_paths_equal(entry.get("name", ""), "%s:\\pagefile.sys" % chosen["drive"])]
         if not current_here:
@@ -257,7 +244,6 @@ def plan_pagefile(disks, pagefile: dict, probe: dict, settings: dict) -> dict:
     if chosen is None:
         warnings.append("no local fixed disk (excluded bus types: %s): virtual memory is turned off" % ", ".join(excluded))
 
-    legacy = plan_legacy_hotfix(probe, settings)
     return {
         "mode": "local" if chosen else "off",
         "drive": chosen["drive"] if chosen else "",
@@ -267,7 +253,6 @@ def plan_pagefile(disks, pagefile: dict, probe: dict, settings: dict) -> dict:
         "pagefile_changes": bool(operations),
         "crash_control": crash["values"],
         "crash_dump_type": crash["crash_dump_type"],
-        "legacy_hotfix": legacy,
         "reboot_reasons": reboot_reasons,
         "warnings": warnings,
     }
@@ -281,7 +266,6 @@ def plan_crash_control(probe: dict, settings: dict, pagefile_drive: str, system_
     dump other than 'none' therefore needs CrashControl\\DedicatedDumpFile: it goes on the pagefile's
     local disk, or on the system drive when there is none."""
     current = probe.get("crash_control") or {}
-    os_version = probe.get("os_version") or "10.0"
     policy = settings.get("crash_dump", "keep")
     current_type = current.get("CrashDumpEnabled")
     dump_type = CRASH_DUMP_TYPES[policy] if policy != "keep" else (7 if current_type is None else int(current_type))
@@ -290,32 +274,11 @@ def plan_crash_control(probe: dict, settings: dict, pagefile_drive: str, system_
         values.append({"key": CRASH_CONTROL_KEY, "name": "CrashDumpEnabled", "type": "dword", "data": dump_type})
     pagefile_on_boot_volume = pagefile_drive and pagefile_drive == system_drive
     if dump_type != 0 and not pagefile_on_boot_volume:
-        if supports_dedicated_dump_file(os_version):
-            target = "%s:\\%s" % (pagefile_drive or system_drive, DEDICATED_DUMP_NAME)
-            if not windows_paths_equal(str(current.get("DedicatedDumpFile") or ""), target):
-                values.append({"key": CRASH_CONTROL_KEY, "name": "DedicatedDumpFile", "type": "string", "data": target})
-            if settings.get("dedicated_dump_size") not in (None, ""):
-                size = size_in_mib(settings["dedicated_dump_size"], "win_pagefile_dedicated_dump_size")
-                if current.get("DumpFileSize") in (None, "") or int(current["DumpFileSize"]) != size:
-                    values.append({"key": CRASH_CONTROL_KEY, "name": "DumpFileSize", "type": "dword", "data": size})
-        else:
-            warnings.append("Windows Server 2003 writes crash dumps only through a pagefile on the boot volume; with the "
-                            "pagefile %s, no crash dump is written (set win_pagefile_crash_dump: none to say so)"
-                            % ("on %s:" % pagefile_drive if pagefile_drive else "off"))
+        target = "%s:\\%s" % (pagefile_drive or system_drive, DEDICATED_DUMP_NAME)
+        if not windows_paths_equal(str(current.get("DedicatedDumpFile") or ""), target):
+            values.append({"key": CRASH_CONTROL_KEY, "name": "DedicatedDumpFile", "type": "string", "data": target})
+        if settings.get("dedicated_dump_size") not in (None, ""):
+            size = size_in_mib(settings["dedicated_dump_size"], "win_pagefile_dedicated_dump_size")
+            if current.get("DumpFileSize") in (None, "") or int(current["DumpFileSize"]) != size:
+                values.append({"key": CRASH_CONTROL_KEY, "name": "DumpFileSize", "type": "dword", "data": size})
     return {"values": values, "crash_dump_type": dump_type, "warnings": warnings}
-
-
-def plan_legacy_hotfix(probe: dict, settings: dict) -> dict:
-    """Windows Server 2003 only: the crash-dump hotfix for iSCSI boot volumes, from a given path."""
-    os_version = probe.get("os_version") or "10.0"
-    hotfix_id = str(settings.get("legacy_hotfix_id") or "").strip()
-    if not is_windows_2003(os_version) or not hotfix_id:
-        return {"needed": False, "install": False, "hotfix_id": hotfix_id, "path": ""}
-    installed = {str(item).strip().casefold() for item in probe.get("hotfixes") or []}
-    needed = hotfix_id.casefold() not in installed
-    path = str(settings.get("legacy_hotfix_path") or "").strip()
-    if needed and not path:
-        raise PagefileError("win_pagefile_legacy_hotfix_path is required: this is Windows Server 2003 and hotfix %s "
-                            "(crash dumps on iSCSI boot volumes) is not installed; give the path of its installer, or "
-                            "set win_pagefile_legacy_hotfix_id to '' to go without it" % hotfix_id)
-    return {"needed": needed, "install": needed, "hotfix_id": hotfix_id, "path": path}

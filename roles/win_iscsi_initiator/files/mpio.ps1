@@ -16,15 +16,22 @@ param (
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
 
-if (-not (Get-Command -Name Get-MSDSMAutomaticClaimSettings -ErrorAction SilentlyContinue)) {
-    # The MPIO module arrives with the Multipath-IO feature.
-    $Ansible.Result = @{ available = $false; changes = @(); reboot_reasons = @() }
+# The MPIO module's cmdlets are on every Windows Server, but MSDSM answers only once the
+# Multipath-IO feature is installed and the host has restarted: until then the settings are
+# pending, which is reported, not a failure.
+try {
+    $claims = Get-MSDSMAutomaticClaimSettings
+    $current = [string](Get-MSDSMGlobalDefaultLoadBalancePolicy)
+}
+catch {
+    $Ansible.Result = @{ available = $false; reason = $_.Exception.Message; changes = @(); reboot_reasons = @() }
     return
 }
 
 $changes = @()
 $rebootReasons = @()
-$claimed = [bool](Get-MSDSMAutomaticClaimSettings)['iSCSI']
+# Printed as True/False, and [bool] of the text 'False' is $true: compared as text.
+$claimed = [string]$claims['iSCSI'] -eq 'True'
 if ($claimed -ne $ClaimIscsi) {
     $change = $(if ($ClaimIscsi) { 'enabled' } else { 'disabled' }) + ' automatic claim of iSCSI disks'
     $changes += $change
@@ -40,7 +47,6 @@ if ($claimed -ne $ClaimIscsi) {
     }
 }
 
-$current = [string](Get-MSDSMGlobalDefaultLoadBalancePolicy)
 if (-not $current) {
     $current = 'None'
 }
@@ -53,4 +59,4 @@ if ($current -ne $Policy) {
 }
 
 $Ansible.Changed = $changes.Count -gt 0
-$Ansible.Result = @{ available = $true; changes = $changes; reboot_reasons = $rebootReasons }
+$Ansible.Result = @{ available = $true; reason = ''; changes = $changes; reboot_reasons = $rebootReasons }

@@ -1,103 +1,65 @@
 # sanboot.iscsi simulator model: win_iscsi_initiator/probe
-# Reads what the win_iscsi_initiator role decides on: the OS, the initiator node name, the boot
-# disk and the iSCSI boot sessions, the network adapters and MPIO. Changes nothing, and never logs
-# on to a target: the boot firmware owns the boot session.
+# Reads what the win_iscsi_initiator role decides on besides how the host boots (which the
+# collection's sanboot.iscsi.win_iscsi_boot_info reads): the OS, the initiator node name, the
+# persistent targets and MPIO. Changes nothing.
 [CmdletBinding(SupportsShouldProcess)]
-param (
-    [Parameter(Mandatory = $true)]
-    [string]
-    $IscsibcgPath,
-
-    [Parameter(Mandatory = $true)]
-    [string]
-    $RebootMarker
-)
+param ()
 
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
 
-function Get-Optional {
-    # A query whose failure means "not there" (no iSCSI initiator, no Storage or MPIO module, no HBA).
-    param ([scriptblock]$Query)
+$otherErrors = [System.Collections.Generic.List[string]]::new()
+
+function Invoke-Query {
+    # The query's results as an array, or $null when it failed (its error goes to $Errors).
+    param (
+        [string]$What,
+        [scriptblock]$Query,
+        [System.Collections.Generic.List[string]]$Errors
+    )
     try {
-        & $Query
+        , @(& $Query)
     }
     catch {
-        return
+        $Errors.Add("${What}: $($_.Exception.Message)")
+        $null
     }
 }
 
 $os = Get-WmiObject -Class Win32_OperatingSystem
 
 $nodeName = ''
-$initiator = @(Get-Optional { Get-WmiObject -Namespace root\wmi -Class MSiSCSIInitiator_MethodClass })
-if ($initiator.Count -gt 0) {
+$initiator = Invoke-Query -What 'MSiSCSIInitiator_MethodClass' -Errors $otherErrors -Query {
+    Get-WmiObject -Namespace root\wmi -Class MSiSCSIInitiator_MethodClass
+}
+if ($null -ne $initiator -and $initiator.Count -gt 0) {
     $nodeName = [string]$initiator[0].iSCSINodeName
 }
 
-$bootDisk = $null
-$bootSessions = @()
-if (Get-Command -Name Get-Disk -ErrorAction SilentlyContinue) {
-    $disk = @(Get-Disk | Where-Object { $_.IsBoot })
-    if ($disk.Count -gt 0) {
-        $bootDisk = @{ number = [int]$disk[0].Number; bus_type = [string]$disk[0].BusType }
-    }
+$persistentTargets = @()
+$persistent = Invoke-Query -What 'MSiSCSIInitiator_PersistentLoginClass' -Errors $otherErrors -Query {
+    Get-WmiObject -Namespace root\wmi -Class MSiSCSIInitiator_PersistentLoginClass
 }
-if (Get-Command -Name Get-IscsiSession -ErrorAction SilentlyContinue) {
-    foreach ($session in @(Get-Optional { Get-IscsiSession })) {
-        # The boot session is the one whose disk Windows booted from.
-        $sessionDisks = @(Get-Optional { $session | Get-Disk } | Where-Object { $_.IsBoot -or $_.IsSystem })
-        if ($sessionDisks.Count -eq 0) {
-            continue
-        }
-        $connection = @(Get-Optional { $session | Get-IscsiConnection })
-        $bootSessions += @{
-            target_iqn = [string]$session.TargetNodeAddress
-            initiator_iqn = [string]$session.InitiatorNodeAddress
-            initiator_address = $(if ($connection.Count -gt 0) { [string]$connection[0].InitiatorAddress } else { $null })
-            target_address = $(if ($connection.Count -gt 0) { [string]$connection[0].TargetAddress } else { $null })
-            target_port = $(if ($connection.Count -gt 0) { [int]$connection[0].TargetPortNumber } else { $null })
-            is_persistent = [bool]$session.IsPersistent
-            source = 'Get-IscsiSession'
-        }
-    }
-}
-# iSCSI HBAs that boot on their own expose their boot target here.
-foreach ($config in @(Get-Optional { Get-WmiObject -Namespace root\wmi -Class MSiSCSI_BootConfiguration })) {
-    $bootSessions += @{
-        target_iqn = [string]$config.TargetName
-        initiator_iqn = [string]$config.InitiatorNode
-        initiator_address = $null
-        target_address = [string]$config.TargetPortal.Address
-        target_port = [int]$config.TargetPortal.Socket
-        is_persistent = $false
-        source = 'MSiSCSI_BootConfiguration'
-    }
+if ($null -ne $persistent) {
+    $persistentTargets = @($persistent | ForEach-Object { [string]$_.TargetName })
 }
 
-$persistentTargets = @(Get-Optional { Get-WmiObject -Namespace root\wmi -Class MSiSCSIInitiator_PersistentLoginClass } |
-        ForEach-Object { [string]$_.TargetName })
-
-$adapters = @()
-foreach ($adapter in @(Get-WmiObject -Class Win32_NetworkAdapter | Where-Object { $_.MACAddress -and $_.NetConnectionID })) {
-    $config = Get-WmiObject -Class Win32_NetworkAdapterConfiguration -Filter "Index = $($adapter.Index)"
-    $adapters += @{
-        name = [string]$adapter.NetConnectionID
-        mac = [string]$adapter.MACAddress
-        dhcp_enabled = [bool]$config.DHCPEnabled
-        ip_addresses = @($config.IPAddress | Where-Object { $_ })
-        interface_index = [int]$adapter.InterfaceIndex
-    }
-}
-
-$mpio = @{ available = $false; iscsi_claimed = $null; policy = $null }
-if (Get-Command -Name Get-MSDSMAutomaticClaimSettings -ErrorAction SilentlyContinue) {
+# The MPIO module's cmdlets are on every Windows Server, but MSDSM answers only once the
+# Multipath-IO feature is installed and the host has restarted: until then a call fails.
+$mpio = @{ available = $false; iscsi_claimed = $null; policy = $null; reason = '' }
+try {
+    $claims = Get-MSDSMAutomaticClaimSettings
     $policy = [string](Get-MSDSMGlobalDefaultLoadBalancePolicy)
     $mpio = @{
         available = $true
-        iscsi_claimed = [bool](Get-MSDSMAutomaticClaimSettings)['iSCSI']
+        # Printed as True/False, and [bool] of the text 'False' is $true: compared as text.
+        iscsi_claimed = ([string]$claims['iSCSI'] -eq 'True')
         policy = $(if ($policy) { $policy } else { 'None' })
+        reason = ''
     }
+}
+catch {
+    $mpio.reason = $_.Exception.Message
 }
 
 $Ansible.Result = @{
@@ -106,11 +68,7 @@ $Ansible.Result = @{
     product_type = [int]$os.ProductType
     system_root = $env:SystemRoot
     node_name = $nodeName
-    iscsibcg_present = Test-Path -LiteralPath ([Environment]::ExpandEnvironmentVariables($IscsibcgPath)) -PathType Leaf
-    boot_disk = $bootDisk
-    boot_sessions = $bootSessions
+    errors = @($otherErrors)
     persistent_targets = $persistentTargets
-    adapters = $adapters
     mpio = $mpio
-    reboot_pending = Test-Path -LiteralPath "HKLM:\SOFTWARE\sanboot.iscsi.RebootPending\$RebootMarker"
 }

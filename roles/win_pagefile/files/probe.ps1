@@ -1,13 +1,9 @@
 # sanboot.iscsi simulator model: win_pagefile/probe
 # Reads what the pagefile decision needs besides win_disk_facts and win_pagefile: the pagefiles
-# Windows pages to now (they change only at a restart), the crash-dump settings, memory, installed
-# hotfixes and whether this role already waits for a restart. Changes nothing.
+# Windows pages to now (they change only at a restart), the crash-dump settings and memory.
+# Changes nothing.
 [CmdletBinding(SupportsShouldProcess)]
-param (
-    [Parameter(Mandatory = $true)]
-    [string]
-    $RebootMarker
-)
+param ()
 
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
@@ -27,16 +23,13 @@ if ($crashKey) {
     $crashKey.Close()
 }
 
-$hotfixes = @(Get-WmiObject -Class Win32_QuickFixEngineering | ForEach-Object { [string]$_.HotFixID } | Where-Object { $_ })
-
 $Ansible.Result = @{
     os_version = [string]$os.Version
     system_root = $env:SystemRoot
     system_drive = $env:SystemDrive
-    memory_mb = [int64]($computer.TotalPhysicalMemory / 1MB)
+    # 1048576 = 1MB (the grammar check cannot parse a multiplier suffix after an operator)
+    memory_mb = [int64]($computer.TotalPhysicalMemory / 1048576)
     automatic_managed = [bool]$computer.AutomaticManagedPagefile
     usage = $usage
     crash_control = $crashControl
-    hotfixes = $hotfixes
-    reboot_pending = Test-Path -LiteralPath "HKLM:\SOFTWARE\sanboot.iscsi.RebootPending\$RebootMarker"
 }

@@ -44,7 +44,8 @@ def test_input_errors_refuse_an_unknown_role_and_a_non_dictionary():
 
 
 def test_plan_errors_are_returned_for_the_role_to_show():
-    assert initiator_plan({"os_version": "5.2.3790"}, {})["errors"][0].startswith("win_iscsi_initiator_legacy_package_path")
+    assert initiator_plan({"os_version": "10.0.20348"}, {"boot_nics": [{"alias": "Ethernet 9"}]})["errors"][0].startswith(
+        "win_iscsi_initiator_boot_nics[0]: no network adapter with alias 'Ethernet 9'")
     assert pagefile_plan([], {}, {"os_version": "10.0.20348"}, {"without_local_disk": "fail"})["errors"][0].startswith(
         "win_pagefile_without_local_disk is 'fail'")
     assert "numbered 1" in script_plan({"scripts_ini": "[Shutdown]\r\n1CmdLine=x.cmd\r\n"}, "C:\\y.exe")["errors"][0]
@@ -56,7 +57,7 @@ def test_plan_errors_are_returned_for_the_role_to_show():
 
 def test_successful_plans_have_an_empty_error_list():
     assert initiator_plan({"os_version": "10.0.20348"}, {})["errors"] == []
-    assert pagefile_plan(None, {}, {"os_version": "5.2.3790"}, {"drive": "D", "legacy_hotfix_id": ""})["errors"] == []
+    assert pagefile_plan([], {}, {"os_version": "10.0.20348"}, {})["errors"] == []
     assert script_plan({}, "C:\\Windows\\System32\\iscsibcg.exe", "/verify /fix")["errors"] == []
 
 

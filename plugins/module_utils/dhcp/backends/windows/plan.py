@@ -155,16 +155,23 @@ def _same_mac(first, second) -> bool:
 
 def plan_reservations(probe: dict, settings: dict) -> dict:
     """win_dhcp_lease calls and option values for each reservation, after checking them against
-    what the server holds (probe: scopes, reservations [{scope_id, ip, client_id, name}],
-    option_definitions {"203": {name, type}}). Conflicts are errors unless replace is true; then the
-    conflicting reservation is removed first, which is said in the plan's warnings."""
+    what the server holds (probe: scopes, reservations [{scope_id, ip, client_id, name}], dynamic
+    leases [{scope_id, ip, client_id, hostname}], option_definitions {"203": {name, type}}).
+    Conflicts are errors unless replace is true; then the conflicting reservation or lease is
+    removed first, which is said in the plan's warnings.
+
+    Dynamic leases matter because win_dhcp_lease looks a MAC up among all leases first and turns a
+    dynamic lease it finds into a reservation at the lease's own address, not at ip: a dynamic lease
+    of the MAC elsewhere is removed first (the client takes the reserved address at its next
+    renewal), so that the reservation is created at ip."""
     errors = validate_settings(settings)
     if errors:
         raise DhcpPlanError("; ".join(errors))
     replace = bool(settings.get("replace"))
     scopes = {str(scope) for scope in probe.get("scopes") or []}
     existing = probe.get("reservations") or []
-    removals, leases, option_sets, warnings = [], [], [], []
+    dynamic = [held for held in probe.get("leases") or [] if "reservation" not in str(held.get("address_state")).casefold()]
+    removals, lease_removals, leases, option_sets, warnings = [], [], [], [], []
     for position, reservation in enumerate(settings.get("reservations") or []):
         entry = normalize_reservation(reservation, position)
         where = "%s[%d]" % (VARIABLE, position)
@@ -196,6 +203,21 @@ def plan_reservations(probe: dict, settings: dict) -> dict:
             removals.append({"ip": entry["ip"], "state": "absent"})
             warnings.append("%s: removing the reservation of %s for %s (%s) to give the address to %s"
                             % (where, entry["ip"], held.get("client_id"), held.get("name") or "no name", entry["mac"]))
+        for held in dynamic:
+            if _same_mac(held.get("client_id"), entry["mac"]) and str(held.get("ip")) != entry["ip"]:
+                lease_removals.append({"ip": str(held.get("ip")), "state": "absent"})
+                warnings.append("%s: %s holds a dynamic lease of %s; it is removed so that the reservation is made at %s "
+                                "(the client moves to it at its next renewal)"
+                                % (where, entry["mac"], held.get("ip"), entry["ip"]))
+            elif str(held.get("ip")) == entry["ip"] and not _same_mac(held.get("client_id"), entry["mac"]):
+                if not replace:
+                    raise DhcpPlanError("%s.ip: %s is leased to %s (%s); set win_dhcp_boot_reservation_replace: true to "
+                                        "take it over" % (where, entry["ip"], held.get("client_id"),
+                                                          held.get("hostname") or "no host name"))
+                lease_removals.append({"ip": entry["ip"], "state": "absent"})
+                warnings.append("%s: removing the dynamic lease of %s for %s (%s) to give the address to %s"
+                                % (where, entry["ip"], held.get("client_id"), held.get("hostname") or "no host name",
+                                   entry["mac"]))
         lease = {"type": "reservation", "state": "present", "mac": entry["mac"], "ip": entry["ip"],
                  "scope_id": entry["scope_id"]}
         if entry["hostname"]:
@@ -209,11 +231,15 @@ def plan_reservations(probe: dict, settings: dict) -> dict:
         if entry["lun_warning"]:
             warnings.append("%s: %s" % (where, entry["lun_warning"]))
 
-    unique_removals = []
-    for removal in removals:
-        if removal not in unique_removals:
-            unique_removals.append(removal)
-    removals = unique_removals
+    def unique(items):
+        result = []
+        for item in items:
+            if item not in result:
+                result.append(item)
+        return result
+
+    removals = unique(removals)
+    lease_removals = unique(lease_removals)
 
     definition = None
     if any(str(OPTION_INITIATOR_IQN) in options["values"] for options in option_sets):
@@ -227,6 +253,7 @@ def plan_reservations(probe: dict, settings: dict) -> dict:
                                 % (held.get("type"), held.get("name")))
     return {
         "removals": removals,
+        "lease_removals": lease_removals,
         "leases": leases,
         "options": option_sets,
         "option_definition": definition,

@@ -126,3 +126,35 @@ def test_a_boot_lun_of_10_or_more_is_warned_about_as_with_kea():
                                   "is not a decimal number). Boot LUNs 0 to 9 read the same everywhere: prefer one of "
                                   "them when such clients boot from this reservation"]
     assert plan([dict(RESERVATION, iscsi=dict(RESERVATION["iscsi"], lun=9))])["warnings"] == []
+
+
+LEASE_150 = {"scope_id": "10.77.0.0", "ip": "10.77.0.150", "client_id": "52-54-00-12-34-56", "hostname": "minint-7q2k1",
+             "address_state": "Active"}
+
+
+def test_a_dynamic_lease_of_the_mac_elsewhere_is_removed_first_because_win_dhcp_lease_would_reserve_its_address():
+    result = plan([RESERVATION], dict(PROBE, leases=[LEASE_150]))
+    assert result["lease_removals"] == [{"ip": "10.77.0.150", "state": "absent"}]
+    assert result["leases"][0]["ip"] == "10.77.0.60" and result["removals"] == []
+    assert any("52-54-00-12-34-56 holds a dynamic lease of 10.77.0.150; it is removed" in warning
+               for warning in result["warnings"])
+
+
+def test_a_dynamic_lease_of_the_mac_at_the_address_itself_is_left_to_become_the_reservation():
+    result = plan([RESERVATION], dict(PROBE, leases=[dict(LEASE_150, ip="10.77.0.60")]))
+    # (RESERVATION's LUN 10 brings its own warning about option 17: no warning about a lease.)
+    assert result["lease_removals"] == [] and not [warning for warning in result["warnings"] if "lease" in warning]
+
+
+def test_an_address_another_client_holds_a_dynamic_lease_on_is_an_error_unless_replace():
+    other = dict(LEASE_150, ip="10.77.0.60", client_id="52-54-00-00-00-62", hostname="laptop62")
+    with pytest.raises(wd.DhcpPlanError, match=r"\.ip: 10\.77\.0\.60 is leased to 52-54-00-00-00-62 \(laptop62\); set "
+                                               r"win_dhcp_boot_reservation_replace: true"):
+        plan([RESERVATION], dict(PROBE, leases=[other]))
+    assert plan([RESERVATION], dict(PROBE, leases=[other]), replace=True)["lease_removals"] == [
+        {"ip": "10.77.0.60", "state": "absent"}]
+
+
+def test_reservations_listed_among_the_leases_are_not_taken_for_dynamic_ones():
+    reserved = dict(LEASE_150, address_state="InactiveReservation")
+    assert plan([RESERVATION], dict(PROBE, leases=[reserved]))["lease_removals"] == []

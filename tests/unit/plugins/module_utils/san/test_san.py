@@ -335,11 +335,13 @@ def test_the_modules_argument_spec_has_every_option_of_the_contract():
     spec = volume_argument_spec()
     for option in ("name", "state", "backend", "size", "target_iqn", "target_prefix", "lun", "path", "storage_dir",
                    "initiators", "allowed_addresses", "chap", "mutual_chap", "clone_from", "portal",
-                   "tgt_control_port", "config_dir", "force", "remove_data"):
+                   "tgt_control_port", "config_dir", "force", "remove_data",
+                   "api_url", "api_token", "validate_certs", "ca_path", "timeout"):
         assert option in spec, option
     assert spec["chap"]["options"]["secret"]["no_log"] is True
     assert spec["mutual_chap"]["options"]["secret"]["no_log"] is True
-    assert sorted(BACKENDS) == ["tgt"]
+    assert spec["api_token"]["no_log"] is True
+    assert sorted(BACKENDS) == ["purefa", "tgt"]
 
 
 def test_a_target_named_outside_the_rules_gets_no_root_path():

@@ -16,9 +16,29 @@ def test_server_release_from_the_version(version, release):
     assert host.server_release(version) == release
 
 
-def test_windows_2003_and_dedicated_dump_support():
-    assert host.is_windows_2003("5.2.3790") and not host.is_windows_2003("6.0.6002")
-    assert not host.supports_dedicated_dump_file("5.2.3790") and host.supports_dedicated_dump_file("6.0.6002")
+@pytest.mark.parametrize("version", ["6.2.9200", "6.3.9600", "10.0.17763", "10.0.20348.0", "10.0.26100"])
+def test_windows_server_2012_and_later_are_supported(version):
+    assert host.check_supported(version) == ""
+
+
+@pytest.mark.parametrize("version, says", [
+    ("5.2.3790", "this is Windows Server 2003 (5.2), older than Windows Server 2012"),
+    ("6.0.6002", "this is Windows Server 2008 (6.0), older than Windows Server 2012"),
+    ("6.1.7601.0", "this is Windows Server 2008 R2 (6.1), older than Windows Server 2012"),
+    ("", "the host reported no usable Windows version"),
+])
+def test_older_windows_is_refused_with_the_manual_steps_of_the_checklist(version, says):
+    message = host.check_supported(version)
+    assert message.startswith(says)
+    for step in ("Microsoft iSCSI Software Initiator 2.0x, boot version", "KB902113",
+                 "%SystemRoot%\\System32\\iscsibcg.exe /verify /fix", "options 17 (root path) and 203"):
+        assert step in message
+
+
+def test_the_bootstrap_refusal_of_old_powershell_becomes_the_checklist():
+    message = host.unsupported_host_message(host.POWERSHELL_REQUIRED)
+    assert message.startswith("Ansible requires PowerShell v5.1. The sanboot.iscsi Windows roles manage Windows Server 2012")
+    assert "(1) install the Microsoft iSCSI Software Initiator 2.0x" in message and "(5) on a Windows Server 2003 DHCP" in message
 
 
 def test_a_version_that_is_not_one_is_refused():

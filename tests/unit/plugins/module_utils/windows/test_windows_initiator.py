@@ -11,18 +11,25 @@ import pytest
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import initiator as wi
 
+# What the probe reports on the simulator's default host once MSiSCSI runs: the firmware's boot
+# session has one connection, InitiatorAddress 0.0.0.0 (the default), going out of Ethernet (4).
 PROBE = {
     "os_version": "10.0.20348", "system_root": "C:\\Windows", "node_name": "iqn.1991-05.com.microsoft:winboot01",
-    "iscsibcg_present": False, "boot_disk": {"number": 0, "bus_type": "iSCSI"},
+    "service": {"status": "Running", "start_type": "Automatic"},
+    "boot_disk": {"number": 0, "bus_type": "iSCSI", "bus_types": ["iSCSI"]},
     "boot_sessions": [{"target_iqn": "iqn.2026-11.test:boot01", "initiator_iqn": "iqn.1991-05.com.microsoft:winboot01",
-                       "initiator_address": "10.77.0.60", "target_address": "10.77.0.1", "target_port": 3260,
-                       "is_persistent": False, "source": "Get-IscsiSession"}],
+                       "is_persistent": False,
+                       "connections": [{"initiator_address": "0.0.0.0", "target_address": "10.77.0.1", "target_port": 3260,
+                                        "route": {"interface_indexes": [4], "local_addresses": ["10.77.0.60"]}}]}],
+    "firmware_boot": [], "boot_errors": [], "errors": [],
     "persistent_targets": [],
-    "adapters": [{"name": "Ethernet", "mac": "52:54:00:12:34:56", "dhcp_enabled": False, "ip_addresses": ["10.77.0.60"]},
-                 {"name": "Ethernet 2", "mac": "52:54:00:12:34:57", "dhcp_enabled": False, "ip_addresses": ["10.78.0.60"]},
-                 {"name": "Management", "mac": "52:54:00:AA:00:01", "dhcp_enabled": True, "ip_addresses": []}],
+    "adapters": [{"name": "Ethernet", "mac": "52:54:00:12:34:56", "dhcp_enabled": False, "ip_addresses": ["10.77.0.60"],
+                  "interface_index": 4},
+                 {"name": "Ethernet 2", "mac": "52:54:00:12:34:57", "dhcp_enabled": False, "ip_addresses": ["10.78.0.60"],
+                  "interface_index": 6},
+                 {"name": "Management", "mac": "52:54:00:AA:00:01", "dhcp_enabled": True, "ip_addresses": [],
+                  "interface_index": 8}],
     "mpio": {"available": False, "iscsi_claimed": None, "policy": None},
-    "reboot_pending": False,
 }
 
 
@@ -72,10 +79,66 @@ def test_a_persistent_login_to_the_boot_target_is_warned_about():
 def test_boot_nics_by_mac_or_alias_and_the_one_carrying_the_boot_session_is_left_alone():
     plan = wi.plan_initiator(probe(), {"boot_nics": [{"mac": "5254.0012.3456"}, {"alias": "ethernet 2"},
                                                      {"mac": "52-54-00-aa-00-01"}]})
-    assert plan["nics"] == {"to_dhcp": [{"name": "Ethernet 2", "mac": "52:54:00:12:34:57"}],
-                            "unchanged": [{"name": "Management", "mac": "52:54:00:aa:00:01"}],
-                            "protected": [{"name": "Ethernet", "mac": "52:54:00:12:34:56"}]}
-    assert any("Ethernet (52:54:00:12:34:56) is left as it is" in warning for warning in plan["warnings"])
+    nics = plan["nics"]
+    assert nics["to_dhcp"] == [{"name": "Ethernet 2", "mac": "52:54:00:12:34:57", "interface_index": 6}]
+    assert nics["unchanged"] == [{"name": "Management", "mac": "52:54:00:aa:00:01", "interface_index": 8}]
+    assert nics["protected"] == [{"name": "Ethernet", "mac": "52:54:00:12:34:56", "interface_index": 4,
+                                  "reasons": ["the boot connection to 10.77.0.1:3260 goes out of it (Find-NetRoute)"]}]
+    assert (nics["withheld"], nics["boot_nic_known"], nics["boot_interfaces"]) == ([], True, [4])
+    assert any(warning.startswith("Ethernet (52:54:00:12:34:56) is left as it is: it carries the iSCSI boot disk")
+               for warning in plan["warnings"])
+
+
+def test_an_initiator_address_a_nic_holds_marks_it_too():
+    session = copy.deepcopy(PROBE["boot_sessions"][0])
+    session["connections"][0].update(initiator_address="10.78.0.60", route=None)
+    nics = wi.plan_boot_nics(probe(boot_sessions=[session]), [{"alias": "Ethernet"}, {"alias": "Ethernet 2"}])
+    assert [entry["name"] for entry in nics["protected"]] == ["Ethernet 2"]
+    assert [entry["name"] for entry in nics["to_dhcp"]] == ["Ethernet"]
+
+
+@pytest.mark.parametrize("overrides, reason", [
+    ({"boot_errors": ["Get-IscsiSession: the Microsoft iSCSI Initiator Service (MSiSCSI) is not running"],
+      "boot_sessions": [], "service": {"status": "Stopped"}},
+     "reading the boot disk and its iSCSI sessions failed: Get-IscsiSession: the Microsoft iSCSI Initiator Service "
+     "(MSiSCSI) is not running (the Microsoft iSCSI Initiator Service is Stopped)"),
+    ({"boot_sessions": []}, "Windows boots from an iSCSI disk but reports no iSCSI session for it"),
+    ({"boot_disk": None}, "Windows did not say which disk it booted from"),
+    ({"boot_errors": None}, "the probe did not report how it read the boot disk and sessions"),
+    ({"firmware_boot": "System.Collections.Hashtable"}, "the probe's report of the boot sessions is incomplete"),
+])
+def test_when_the_boot_nic_cannot_be_identified_no_nic_is_touched_and_the_reason_is_said(overrides, reason):
+    plan = wi.plan_initiator(probe(**overrides), {"boot_nics": [{"alias": "Ethernet"}, {"alias": "Ethernet 2"}]})
+    nics = plan["nics"]
+    assert nics["to_dhcp"] == [] and nics["boot_nic_known"] is False
+    assert [entry["name"] for entry in nics["withheld"]] == ["Ethernet", "Ethernet 2"]
+    assert nics["reason"].startswith(reason)
+    assert any(warning.startswith("no NIC is switched to DHCP (Ethernet, Ethernet 2 left as they are)") and reason in warning
+               for warning in plan["warnings"])
+
+
+def test_a_boot_connection_without_a_route_and_with_the_default_initiator_address_touches_no_nic():
+    session = copy.deepcopy(PROBE["boot_sessions"][0])
+    session["connections"][0]["route"] = None
+    nics = wi.plan_boot_nics(probe(boot_sessions=[session]), [{"alias": "Ethernet 2"}])
+    assert nics["to_dhcp"] == [] and nics["reason"] == (
+        "the boot connection to 10.77.0.1:3260 has no route Windows reports and its initiator address is 0.0.0.0 "
+        "(the default: any interface)")
+
+
+def test_a_host_that_boots_from_a_local_disk_switches_every_named_nic():
+    local = probe(boot_disk={"number": 0, "bus_type": "SAS", "bus_types": ["SAS"]}, boot_sessions=[])
+    nics = wi.plan_boot_nics(local, [{"alias": "Ethernet"}, {"alias": "Ethernet 2"}])
+    assert [entry["name"] for entry in nics["to_dhcp"]] == ["Ethernet", "Ethernet 2"]
+
+
+def test_an_hbas_boot_configuration_protects_the_nic_that_routes_to_its_portal():
+    firmware = [{"target_iqn": "iqn.2026-11.test:boot01", "initiator_iqn": "", "target_address": "10.78.0.1",
+                 "target_port": 3260, "route": {"interface_indexes": [6]}, "source": "MSiSCSI_BootConfiguration"}]
+    nics = wi.plan_boot_nics(probe(boot_sessions=[], firmware_boot=firmware), [{"alias": "Ethernet"}, {"alias": "Ethernet 2"}])
+    assert [entry["name"] for entry in nics["protected"]] == ["Ethernet 2"]
+    unrouted = [dict(firmware[0], route=None)]
+    assert wi.plan_boot_nics(probe(boot_sessions=[], firmware_boot=unrouted), [{"alias": "Ethernet"}])["to_dhcp"] == []
 
 
 def test_an_unknown_boot_nic_is_refused_with_the_adapters_the_host_has():
@@ -94,19 +157,6 @@ def test_mpio_settings_and_policy_names():
 def test_firewall_ports_are_joined_for_the_rule():
     firewall = wi.plan_initiator(probe(), {"firewall_ports": [3260, "3261"]})["firewall"]
     assert firewall == {"enabled": True, "remote_ports": "3260,3261"}
-
-
-def test_windows_2003_installs_the_boot_initiator_package_once_and_leaves_mpio_and_the_firewall_out():
-    legacy = probe(os_version="5.2.3790", iscsibcg_present=False)
-    with pytest.raises(wi.InitiatorError, match="win_iscsi_initiator_legacy_package_path is required"):
-        wi.plan_initiator(legacy, {})
-    plan = wi.plan_initiator(legacy, {"legacy_package_path": "\\\\fs\\Initiator-2.08-boot.exe", "mpio": True})
-    assert plan["legacy"] == {"is_2003": True, "install_package": True, "package_path": "\\\\fs\\Initiator-2.08-boot.exe"}
-    assert not plan["mpio"]["enabled"] and not plan["firewall"]["enabled"]
-    assert any("MPIO is chosen in the boot initiator package's installer" in warning for warning in plan["warnings"])
-    installed = wi.plan_initiator(dict(legacy, iscsibcg_present=True), {"legacy_package_path": "x.exe"})
-    assert installed["legacy"]["install_package"] is False
-    assert wi.plan_initiator(probe(), {})["legacy"]["install_package"] is False
 
 
 @pytest.mark.parametrize("settings, message", [

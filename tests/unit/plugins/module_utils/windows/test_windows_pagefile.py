@@ -139,26 +139,6 @@ def test_no_dedicated_dump_file_when_dumps_are_off_or_the_pagefile_is_on_the_boo
     assert plan["drive"] == "C" and plan["crash_control"] == []
 
 
-def test_windows_2003_has_no_disk_inventory_the_drive_is_named_and_the_hotfix_planned():
-    probe = pagefile_probe(os_version="5.2.3790", hotfixes=["KB914961"])
-    with pytest.raises(pf.PagefileError, match="win_pagefile_drive is required"):
-        pf.plan_pagefile(None, pagefile_query(False), probe, SYSTEM_MANAGED)
-    with pytest.raises(pf.PagefileError, match="win_pagefile_legacy_hotfix_path is required"):
-        pf.plan_pagefile(None, pagefile_query(False), probe, dict(SYSTEM_MANAGED, drive="D", legacy_hotfix_id="KB902113"))
-    plan = pf.plan_pagefile(None, pagefile_query(False), probe,
-                            dict(SYSTEM_MANAGED, drive="D", legacy_hotfix_id="KB902113", legacy_hotfix_path="\\\\fs\\kb.exe"))
-    assert plan["legacy_hotfix"] == {"needed": True, "install": True, "hotfix_id": "KB902113", "path": "\\\\fs\\kb.exe"}
-    # Server 2003 cannot use a dedicated dump file: no registry value, a warning instead.
-    assert plan["crash_control"] == []
-    assert any("Windows Server 2003 writes crash dumps only through a pagefile" in warning for warning in plan["warnings"])
-    installed = pf.plan_legacy_hotfix(dict(probe, hotfixes=["kb902113"]), {"legacy_hotfix_id": "KB902113"})
-    assert installed["install"] is False
-
-
-def test_the_hotfix_is_never_planned_outside_windows_2003():
-    assert pf.plan_legacy_hotfix(pagefile_probe(), {"legacy_hotfix_id": "KB902113"})["install"] is False
-
-
 @pytest.mark.parametrize("settings, message", [
     ({"drive": "DD"}, "win_pagefile_drive: 'DD' is not a drive letter"),
     ({"size": "fixed", "initial_size": "4 apples", "maximum_size": "8GiB"}, "win_pagefile_initial_size: size '4 apples'"),
@@ -171,3 +151,13 @@ def test_the_hotfix_is_never_planned_outside_windows_2003():
 def test_bad_input_names_the_variable(settings, message):
     errors = pf.validate_settings(settings)
     assert errors and message in errors[0]
+
+
+def test_a_partition_without_a_drive_letter_is_never_a_candidate():
+    """win_disk_facts reports a partition without a letter with drive_letter [char]0 ("\\x00"): the
+    simulator's default host has such a volume on its local disk, with more free space than D:."""
+    local = disks()
+    assert [partition["drive_letter"] for partition in local[1]["partitions"]] == ["D", "\x00"]
+    assert [candidate["drive"] for candidate in pf.local_candidates(local)] == ["D"]
+    plan = pf.plan_pagefile(local, pagefile_query(), pagefile_probe(), SYSTEM_MANAGED)
+    assert plan["drive"] == "D" and plan["desired"][0]["name"] == "D:\\pagefile.sys"

@@ -4,7 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Simulator stand-in for community.windows.win_disk_facts (a test double; see sanboot_simulator):
-the simulated host's disks, kept in the state in the shape the real module returns."""
+the simulated host's disks, kept in the state in the shape the real module returns. As the real
+module (drive_letter = $part.DriveLetter), a partition without a drive letter has the letter
+[char]0, which reaches the controller as the string "\u0000"."""
 
 from __future__ import annotations
 
