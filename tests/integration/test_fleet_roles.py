@@ -84,8 +84,6 @@ def test_one_server_and_limit(fleet, workdir):
     limited = playbook(fleet.inventory, "playbooks/site.yml", "--tags", "san,dhcp", "--limit", ",".join(names([2, 3])))
     assert limited.returncode == 0, limited.stdout[-3000:]
     assert provisioned(fleet) == {name: root_path(name) for name in names([1, 2, 3])}
-    again = playbook(fleet.inventory, "playbooks/site.yml", "--tags", "san,dhcp", "--limit", ",".join(names([1, 2, 3])))
-    assert again.returncode == 0 and "changed=0" in again.stdout and " changed=1" not in again.stdout, again.stdout[-3000:]
 
 
 def test_servers_that_failed_earlier_are_left_out_and_the_others_get_their_own_facts(fleet, workdir):
@@ -119,17 +117,14 @@ def test_job_slices_one_after_the_other_and_at_the_same_time(fleet, workdir):
     for slice_numbers in ([9], [10]):
         done = playbook(fleet.inventory, "playbooks/site.yml", "--tags", "san,dhcp", "--limit", ",".join(names(slice_numbers)))
         assert done.returncode == 0, done.stdout[-3000:]
-    # Two slices at the same moment: the SAN lock and the DHCP writer lock serialise their batches.
+    # Two slices at the same moment (with the servers that failed before, 4 and 6): the SAN lock and the DHCP
+    # writer lock serialise their batches, and neither loses the other's.
     running = [playbook(fleet.inventory, "playbooks/site.yml", "--tags", "san,dhcp", "--limit", ",".join(names(numbers)),
-                        background=True) for numbers in ([11], [12, 1, 2, 3])]
+                        background=True) for numbers in ([11, 4], [12, 6, 1])]
     outputs = [process.communicate(timeout=600)[0] for process in running]
     assert [process.returncode for process in running] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
-    served = provisioned(fleet)
-    assert {name: served.get(name) for name in names(range(9, 13))} == {name: root_path(name) for name in names(range(9, 13))}
-    # The whole inventory: the servers that failed before (4 and 6) are made now; then nothing is left to change.
-    whole = playbook(fleet.inventory, "playbooks/site.yml", "--tags", "san,dhcp")
-    assert whole.returncode == 0, whole.stdout[-3000:]
     assert provisioned(fleet) == {name: root_path(name) for name in names(range(1, SERVERS + 1))}
+    # The whole inventory: nothing is left to change.
     again = playbook(fleet.inventory, "playbooks/site.yml", "--tags", "san,dhcp")
     assert again.returncode == 0 and " changed=1" not in again.stdout and "changed=0" in again.stdout, again.stdout[-3000:]
     verified = playbook(fleet.inventory, "playbooks/verify_boot_chain.yml")
