@@ -14,11 +14,11 @@ description:
   - What a role's batch entry point (one task on the SAN or DHCP host for all the play's servers) needs of each
     server, read from that server's variables (C(hostvars)) in one pass, the way the role's C(main) entry point maps
     them when it runs for one server.
-  - For each setting C(name) of O(mapping) and each server, the value is the first of - the server's own
+  - "For each setting C(name) of O(mapping) and each server, the value is the first of: the server's own
     C(<prefix><name>) variable (inventory, host or group vars, facts); the C(<prefix><name>) of O(play) (given to the
-    include or as a play variable: it applies to every server); the server's variable named by the mapping's scheme
+    include or as a play variable, it applies to every server); the server's variable named by the mapping's scheme
     entry (the C(sanboot_*) scheme of docs/variables.md); the mapping's default (V(@host) is the server's inventory
-    name).
+    name)."
   - The roles C(sanboot.iscsi.san_boot_volume) and C(sanboot.iscsi.iscsi_boot_dhcp) use it in their C(batch) entry
     points; with hundreds of servers it is several times faster than the same in a Jinja loop.
 options:
