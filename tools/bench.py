@@ -334,23 +334,13 @@ def verdicts(results, clones):
     return rows
 
 
-def write_docs(results, clones, command):
-    import matplotlib  # from .venv (tests/requirements.txt)
+RECORD_MARK = "<!-- make bench record: "
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(7, 4.2))
-    for key, title in SERIES:
-        axes.plot([result["hosts"] for result in results], [result[key]["seconds"] for result in results], marker="o",
-                  label=title)
-    axes.set_xlabel("servers (N)")
-    axes.set_ylabel("wall time (s)")
-    axes.set_title("sanboot.iscsi at fleet scale, %d cores" % os.cpu_count())
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(REPO / "docs" / "performance.png", dpi=100, metadata={"Software": None})
+def render_markdown(record):
+    """docs/performance.md for a run record (what main() measured, and where); a pure function of it, so that
+    tests/unit/tools/test_bench_report.py can render the record the page carries and find the page unchanged."""
+    results, clones = record["results"], record["clones"]
     loads = [value for result in results for key, _title in SERIES for value in result[key]["load"]]
     lines = [
         "# Performance at fleet scale",
@@ -359,7 +349,7 @@ def write_docs(results, clones, command):
         "",
         "How long the collection takes to provision a rack of boot-from-SAN servers, against the raw tools",
         "doing the same (issue 16). Measured by `make bench` on %s, %d cores, load average %.2f to %.2f during"
-        % (time.strftime("%Y-%m-%d %H:%M %Z"), os.cpu_count(), min(loads), max(loads)),
+        % (record["measured_at"], record["cores"], min(loads), max(loads)),
         "the run (this machine is shared with other work: see the load of each series below).",
         "",
         "## What is measured",
@@ -371,7 +361,8 @@ def write_docs(results, clones, command):
     ]
     lines += ["- **%s**%s" % (title, text) for (key, title), text in zip(SERIES, (
         ": `ansible-playbook playbooks/site.yml --tags san,dhcp`, from nothing, default forks: one `san_volume` "
-        "batch on the SAN host and one `dhcp_reservation` batch (one Kea configuration round trip) for all servers.",
+        "batch on the SAN host and one `dhcp_reservation` batch (one Kea configuration round trip) for all servers, "
+        "and each server's facts set from the result.",
         ": the same again; it must report no change.",
         ": `ansible-playbook playbooks/verify_boot_chain.yml`; it must find no mismatch (one read per SAN, DHCP "
         "server, switch and portal).",
@@ -411,11 +402,43 @@ def write_docs(results, clones, command):
         "BENCH_N=\"10 100\" make bench     # fewer servers",
         "```",
         "",
-        "This run: `%s`. `make bench` rewrites this page and `performance.png`; the numbers depend on the" % command,
+        "This run: `%s`. `make bench` rewrites this page and `performance.png`; the numbers depend on the" % record["command"],
         "machine and on what else runs on it.",
         "",
+        # The run's record, from which this page was rendered (a unit test renders it again and compares).
+        RECORD_MARK + json.dumps(record, sort_keys=True) + " -->",
+        "",
     ]
-    (REPO / "docs" / "performance.md").write_text("\n".join(lines))
+    return "\n".join(lines)
+
+
+def record_of(text):
+    """The run record a page rendered by render_markdown carries, or None."""
+    for line in text.splitlines():
+        if line.startswith(RECORD_MARK) and line.endswith(" -->"):
+            return json.loads(line[len(RECORD_MARK):-len(" -->")])
+    return None
+
+
+def write_docs(record):
+    import matplotlib  # from .venv (tests/requirements.txt)
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    results = record["results"]
+    figure, axes = pyplot.subplots(figsize=(7, 4.2))
+    for key, title in SERIES:
+        axes.plot([result["hosts"] for result in results], [result[key]["seconds"] for result in results], marker="o",
+                  label=title)
+    axes.set_xlabel("servers (N)")
+    axes.set_ylabel("wall time (s)")
+    axes.set_title("sanboot.iscsi at fleet scale, %d cores" % record["cores"])
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(REPO / "docs" / "performance.png", dpi=100, metadata={"Software": None})
+    (REPO / "docs" / "performance.md").write_text(render_markdown(record))
 
 
 def main(argv=None):
@@ -447,9 +470,12 @@ def main(argv=None):
         print("clones: %d of a 10 GiB golden volume: %.2f s" % (clones["clones"], clones["seconds"]))
     for target, measured, met in verdicts(results, clones):
         print("target: %-70s %10s %s" % (target, measured, "met" if met else "NOT MET"))
-    (base / "results.json").write_text(json.dumps({"results": results, "clones": clones}, indent=1) + "\n")
+    record = {"results": results, "clones": clones, "cores": os.cpu_count(),
+              "measured_at": time.strftime("%Y-%m-%d %H:%M %Z"),
+              "command": "BENCH_N=\"%s\" make bench" % " ".join(map(str, sizes))}
+    (base / "results.json").write_text(json.dumps(record, indent=1) + "\n")
     if not arguments.no_write:
-        write_docs(results, clones, "BENCH_N=\"%s\" make bench" % " ".join(map(str, sizes)))
+        write_docs(record)
         print("wrote docs/performance.md and docs/performance.png")
     for result in results:
         print("ratio_vs_baseline N=%d: %.2f" % (result["hosts"], result["ratio"]))
