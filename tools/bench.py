@@ -296,8 +296,8 @@ def table_lines(results):
     for result in results:
         for key, title in SERIES:
             entry = result[key]
-            lines.append("| %d | %s | %.2f | %.0f | %.2f, %.2f |" % (result["hosts"], title, entry["seconds"],
-                                                                    entry["rss_mib"], entry["load"][0], entry["load"][1]))
+            cells = (result["hosts"], title, entry["seconds"], entry["rss_mib"], entry["load"][0], entry["load"][1])
+            lines.append("| %d | %s | %.2f | %.0f | %.2f, %.2f |" % cells)
     return lines
 
 
@@ -442,7 +442,7 @@ def write_docs(record):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--baseline", help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="measure and print only; leave docs/ alone")
     parser.add_argument("--no-clones", action="store_true", help="skip the golden-image fan-out")

@@ -22,7 +22,6 @@ result is the core's), against the real daemons.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -271,13 +270,12 @@ def test_batches_through_ansible_playbook_diff_and_no_secret_in_verbose_output(r
     volumes = [{"name": "p1", "initiators": [CLIENT], "chap": chap("p1", S1)},
                {"name": "p2", "initiators": [OTHER], "chap": chap("p2", S2), "mutual_chap": chap("p2-out", MS1)}]
     reservations = [reservation(1, iscsi=dict(reservation(1)["iscsi"], chap=chap("p1", S1))), reservation(2)]
-    tasks = [{"name": "volumes", "sanboot.iscsi.san_volume": {
-                 "target_prefix": PREFIX, "size": "4M", "portal": "10.76.0.1", "tgt_control_port": target.tgtd.control_port,
-                 "config_dir": str(workdir / "conf.d"), "storage_dir": str(workdir / "storage"), "volumes": volumes},
-              "register": "san"},
-             {"name": "reservations", "sanboot.iscsi.dhcp_reservation": dict(kea.api_params(), subnet=SUBNET,
-                                                                          reservations=reservations),
-              "register": "reservations"},
+    san_arguments = {"target_prefix": PREFIX, "size": "4M", "portal": "10.76.0.1",
+                     "tgt_control_port": target.tgtd.control_port, "config_dir": str(workdir / "conf.d"),
+                     "storage_dir": str(workdir / "storage"), "volumes": volumes}
+    dhcp_arguments = dict(kea.api_params(), subnet=SUBNET, reservations=reservations)
+    tasks = [{"name": "volumes", "sanboot.iscsi.san_volume": san_arguments, "register": "san"},
+             {"name": "reservations", "sanboot.iscsi.dhcp_reservation": dhcp_arguments, "register": "reservations"},
              {"name": "results", "ansible.builtin.copy": {
                  "content": "{{ {'san': san, 'dhcp': reservations} | to_json }}", "dest": str(workdir / "results.json"),
                  "mode": "0600"}}]

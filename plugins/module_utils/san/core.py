@@ -1017,8 +1017,8 @@ def run_info(backends, params, run_command, warn):
             portal = (portal[0], found[1] if found else 3260)
         portal = portal or found
         if wanted is not None:
-            return {"changed": False, "volumes": [result for result in (_info_result(backend, entry, portal)
-                                                                          for entry in wanted) if result is not None]}
+            found = (_info_result(backend, entry, portal) for entry in wanted)
+            return {"changed": False, "volumes": [result for result in found if result is not None]}
         if name is not None:
             volume = backend.get(name)
             volumes = [volume] if volume is not None and volume.managed else []
@@ -1050,8 +1050,8 @@ def _info_result(backend, desired, portal):
     if volume is None or not volume.managed:
         return None
     result = volume_result(volume, portal)
-    for option, have, want in (("chap", volume.chap, desired.chap), ("mutual_chap", volume.mutual_chap,
-                                                                      desired.mutual_chap)):
+    pairs = (("chap", volume.chap, desired.chap), ("mutual_chap", volume.mutual_chap, desired.mutual_chap))
+    for option, have, want in pairs:
         if want is not None:
             # As san_volume's check mode would report it: a secret that cannot be read back counts as different.
             result["%s_secret_differs" % option] = credential_changes(have, want)

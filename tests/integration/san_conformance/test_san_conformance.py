@@ -289,8 +289,8 @@ def scenario_batch_form_equals_single_form(san, name="cfb"):
                                      dict(name="%s-5" % batch, size="8M", initiators=[client("%s-5" % batch)],
                                           chap={"username": "u5", "secret": "Short12345a"})], ignore_errors=True))
         results = ok(san.play(*tasks, diff=True)).tasks
-        expected = [{key: value for key, value in one.items() if key in ("changed", "actions", "volume", "kept",
-                                                                          "clone_method", "diff")} for one in results[:2]]
+        keys = ("changed", "actions", "volume", "kept", "clone_method", "diff")
+        expected = [{key: value for key, value in one.items() if key in keys} for one in results[:2]]
         assert results[2]["volume_results"] == swapped(expected), "round %d" % round_number
         assert results[2]["changed"] is any(one["changed"] for one in results[:2])
     again, info, refused = results[3], results[4], results[5]
