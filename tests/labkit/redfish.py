@@ -349,6 +349,12 @@ class BmcState:
             if "iSCSIBoot" in view:
                 view["iSCSIBoot"].update({name: None for name in SECRET_PROPERTIES})
             return view
+        if path == "/redfish/v1/TaskService/Tasks":
+            collection = copy.deepcopy(self.resources[path])
+            collection["Members"] = [{"@odata.id": uri} for uri in self.resources
+                                     if uri.startswith(path + "/")]
+            collection["Members@odata.count"] = len(collection["Members"])
+            return collection
         if path == "/redfish/v1/SessionService/Sessions":
             collection = copy.deepcopy(self.resources[path])
             collection["Members"] = [{"@odata.id": session["@odata.id"]} for session in self.sessions.values()]
@@ -804,3 +810,53 @@ def make_certificate(workdir: Path, name: str, host: str, ca_pem: Path, ca_key: 
     for path in (key, pem):
         os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
     return pem, key
+
+
+# --- the collection's bmc modules in real plays ---------------------------------------------------------
+
+_plays = itertools.count(1)
+
+
+class PlayRun:
+    def __init__(self, completed, results: list):
+        self.returncode = completed.returncode
+        self.output = completed.stdout + completed.stderr
+        self.results = results
+
+    def __getitem__(self, index):
+        return self.results[index]
+
+
+def run_play(bmc: RedfishBmc, workdir: Path, tasks: list, *arguments, connection: dict | None = None,
+             env: dict | None = None, timeout: int = 300) -> PlayRun:
+    """One play on localhost with module_defaults for group/sanboot.iscsi.bmc pointing at `bmc`; every task is
+    registered (ignore_errors) and the results come back through a root-only JSON file."""
+    import subprocess
+
+    import yaml
+
+    number = next(_plays)
+    results_path = Path(workdir) / ("bmc-play-%d-results.json" % number)
+    body = [dict(task, register="step%d" % index, ignore_errors=True) for index, task in enumerate(tasks)]
+    content = "{{ [%s] | to_json }}" % ", ".join("step%d | default(None)" % index for index in range(len(tasks)))
+    play = {"name": "bmc play %d" % number, "hosts": "localhost", "gather_facts": False, "connection": "local",
+            "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+            "module_defaults": {"group/sanboot.iscsi.bmc": connection if connection is not None else bmc.connection()},
+            "tasks": [{"block": body, "always": [{
+                "name": "Keep the registered results for the test",
+                "ansible.builtin.copy": {"content": content, "dest": str(results_path), "mode": "0600"},
+                "check_mode": False, "diff": False}]}]}
+    playbook = Path(workdir) / ("bmc-play-%d.yml" % number)
+    descriptor = os.open(playbook, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as stream:
+        yaml.safe_dump([play], stream, sort_keys=False)
+    argv = [str(labkit.VENV_BIN / "ansible-playbook"), "-i", "localhost,", str(playbook)] + list(arguments)
+    environment = labkit.ansible_env(dict({"ANSIBLE_LOCALHOST_WARNING": "false"}, **(env or {})))
+    completed = subprocess.run(argv, cwd=str(labkit.REPO), env=environment, capture_output=True, text=True,
+                               timeout=timeout, check=False)
+    if not results_path.exists():
+        raise AssertionError("the play wrote no results (exit %d):\n%s" % (completed.returncode,
+                                                                         completed.stdout[-4000:] + completed.stderr[-2000:]))
+    results = json.loads(results_path.read_text())
+    results_path.unlink()
+    return PlayRun(completed, results)
