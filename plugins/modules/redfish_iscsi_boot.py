@@ -68,8 +68,8 @@ options:
     type: str
   ip:
     description:
-      - The NIC's own address during boot. V({dhcp: true}) (the default) takes address, mask and DNS from DHCP;
-        otherwise O(ip.address) and O(ip.netmask), with O(ip.gateway) optional.
+      - "The NIC's own address during boot. V({dhcp: true}) (the default) takes address, mask and DNS from DHCP;
+        otherwise O(ip.address) and O(ip.netmask), with O(ip.gateway) optional."
     type: dict
     suboptions:
       dhcp:
