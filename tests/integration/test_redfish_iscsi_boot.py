@@ -251,8 +251,8 @@ def test_dmtf_service_validator_passes_on_the_network_device_functions(bmc, work
 @pytest.mark.parametrize("bmc", ["dell"], indirect=True)
 def test_sushy_reads_back_what_the_module_wrote(bmc, workdir, monkeypatch):
     sushy = pytest.importorskip("sushy")
-    run = redfish.run_play(bmc, workdir, [boot_task(vlan_id=120, ip={"address": "10.77.0.61", "netmask": "24",
-                                                                      "gateway": "10.77.0.1"}, reset=True)])
+    static = {"address": "10.77.0.61", "netmask": "24", "gateway": "10.77.0.1"}
+    run = redfish.run_play(bmc, workdir, [boot_task(vlan_id=120, ip=static, reset=True)])
     assert run[0]["changed"] and run[0]["job"]["state"] == "Completed", run[0]
     # REQUESTS_CA_BUNDLE would override sushy's verify= (requests merges the environment over the session).
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)

@@ -855,8 +855,8 @@ def run_play(bmc: RedfishBmc, workdir: Path, tasks: list, *arguments, connection
     completed = subprocess.run(argv, cwd=str(labkit.REPO), env=environment, capture_output=True, text=True,
                                timeout=timeout, check=False)
     if not results_path.exists():
-        raise AssertionError("the play wrote no results (exit %d):\n%s" % (completed.returncode,
-                                                                         completed.stdout[-4000:] + completed.stderr[-2000:]))
+        output = completed.stdout[-4000:] + completed.stderr[-2000:]
+        raise AssertionError("the play wrote no results (exit %d):\n%s" % (completed.returncode, output))
     results = json.loads(results_path.read_text())
     results_path.unlink()
     return PlayRun(completed, results)

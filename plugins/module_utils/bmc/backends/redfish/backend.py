@@ -82,8 +82,8 @@ class RedfishBackend:
         self.client.check(response, "read the job %s" % location, expected=(200, 202))
         task = response.body or {}
         if "TaskState" not in task and "JobState" in task:
-            task = dict(task, TaskState={"Scheduled": "Pending", "Completed": "Completed"}.get(task["JobState"],
-                                                                                            task["JobState"]))
+            states = {"Scheduled": "Pending", "Completed": "Completed"}
+            task = dict(task, TaskState=states.get(task["JobState"], task["JobState"]))
         return discovery.job_summary(location, task)
 
     def clear_pending(self, function):
