@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.switch_portfast import SwitchPortfastError, resolve_platform
+from ansible_collections.sanboot.iscsi.plugins.module_utils.switch.portfast import SwitchPortfastError, resolve_platform
 
 MODULE = "sanboot.iscsi.switch_portfast"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # How dhcp_reservation and dhcp_reservation_info reach the DHCP server. A new backend adds its
-    # options here and in plugins/module_utils/dhcp_backends.py.
+    # options here and in plugins/module_utils/dhcp/argspec.py.
     DOCUMENTATION = r"""
 requirements:
   - requests (Python library, on the host that runs the module)

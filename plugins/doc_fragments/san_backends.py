@@ -8,7 +8,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Options of each SAN backend for reaching it (san_volume and san_volume_info).
-    # A new backend adds its options here and in plugins/module_utils/san_backends.py.
+    # A new backend adds its options here and in its class (plugins/module_utils/san/backends/<name>/).
     DOCUMENTATION = r"""
 options:
   backend:

@@ -84,8 +84,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_dhcp import plan_reservations
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.windows.plan import plan_reservations
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import plan_or_errors
 
 
 def win_dhcp_boot_plan(probe, settings):

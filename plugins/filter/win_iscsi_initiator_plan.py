@@ -84,8 +84,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_initiator import plan_initiator
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import plan_or_errors
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.initiator import plan_initiator
 
 
 def win_iscsi_initiator_plan(probe, settings):

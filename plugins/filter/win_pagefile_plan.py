@@ -105,8 +105,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_pagefile import plan_pagefile
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import plan_or_errors
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.pagefile import plan_pagefile
 
 
 def win_pagefile_plan(disks, pagefile, probe, settings):

@@ -106,8 +106,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_gpo import plan_shutdown_script
-from ansible_collections.sanboot.iscsi.plugins.module_utils.windows_host import plan_or_errors
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.gpo import plan_shutdown_script
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows.host import plan_or_errors
 
 
 def win_shutdown_script_plan(probe, command, parameters=""):

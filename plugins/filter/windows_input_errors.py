@@ -56,7 +56,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils import windows_dhcp, windows_gpo, windows_initiator, windows_pagefile
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.windows import plan as windows_dhcp
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import gpo as windows_gpo
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import initiator as windows_initiator
+from ansible_collections.sanboot.iscsi.plugins.module_utils.windows import pagefile as windows_pagefile
 
 _VALIDATORS = {
     "win_iscsi_initiator": windows_initiator.validate_settings,

@@ -76,9 +76,10 @@ reservations:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import DhcpError, run_reservation_info
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_backends import BACKENDS, connection_argument_spec
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp_kea import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import DhcpError, run_reservation_info
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.argspec import connection_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
 def main():

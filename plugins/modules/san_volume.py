@@ -346,8 +346,9 @@ clone_method:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san import SanError, run_volume
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san_backends import BACKENDS, volume_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import SanError, run_volume
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.argspec import volume_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS
 
 
 def main():

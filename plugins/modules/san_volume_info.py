@@ -129,8 +129,9 @@ volumes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san import SanError, run_info
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san_backends import BACKENDS, info_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import SanError, run_info
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.argspec import info_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS
 
 
 def main():

@@ -248,13 +248,13 @@ parsed:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.connection import Connection, ConnectionError
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.switch_portfast import (
+from ansible_collections.sanboot.iscsi.plugins.module_utils.switch.portfast import (
     IOS_SYNTAXES,
     PLATFORMS,
     STATES,
     SwitchPortfastError,
 )
-from ansible_collections.sanboot.iscsi.plugins.module_utils.switch_portfast_device import run
+from ansible_collections.sanboot.iscsi.plugins.module_utils.switch.device import run
 
 
 def main():

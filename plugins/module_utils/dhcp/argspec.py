@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The connection options both DHCP modules take (dhcp_reservation adds its own)."""
+
+from __future__ import annotations
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS
+
+
+def connection_argument_spec() -> dict:
+    return {
+        "backend": {"type": "str", "default": "kea", "choices": [backend.name for backend in BACKENDS]},
+        "api_url": {"type": "str", "required": True},
+        "api_username": {"type": "str"},
+        "api_password": {"type": "str", "no_log": True},
+        "validate_certs": {"type": "bool", "default": True},
+        "ca_path": {"type": "path"},
+        "timeout": {"type": "int", "default": 30},
+        "service": {"type": "str", "default": "dhcp4", "choices": ["dhcp4"]},
+    }

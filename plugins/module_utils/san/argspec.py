@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The argument specs of san_volume and san_volume_info: the common options, and those each
+registered backend adds (its CONNECTION_OPTIONS and VOLUME_OPTIONS)."""
+
+from __future__ import annotations
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS
+
+_CREDENTIAL = {
+    "type": "dict",
+    "options": {
+        "username": {"type": "str", "required": True},
+        "secret": {"type": "str", "required": True, "no_log": True},
+    },
+}
+
+
+def volume_argument_spec() -> dict:
+    spec = {
+        "name": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "backend": {"type": "str", "default": "tgt"},
+        "size": {"type": "str"},
+        "target_iqn": {"type": "str"},
+        "target_prefix": {"type": "str"},
+        "lun": {"type": "int", "default": 1},
+        "initiators": {"type": "list", "elements": "str"},
+        "allowed_addresses": {"type": "list", "elements": "str"},
+        "chap": dict(_CREDENTIAL),
+        "mutual_chap": dict(_CREDENTIAL),
+        "clone_from": {"type": "str"},
+        "portal": {"type": "str"},
+        "force": {"type": "bool", "default": False},
+        "remove_data": {"type": "bool", "default": False},
+    }
+    spec.update(backend_argument_spec(BACKENDS))
+    return spec
+
+
+def info_argument_spec() -> dict:
+    spec = {
+        "name": {"type": "str"},
+        "backend": {"type": "str", "default": "tgt"},
+        "portal": {"type": "str"},
+    }
+    spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
+    return spec
+
+
+def backend_argument_spec(backends, kinds=("CONNECTION_OPTIONS", "VOLUME_OPTIONS")) -> dict:
+    """The options the backends add (their CONNECTION_OPTIONS and VOLUME_OPTIONS), merged."""
+    spec = {}
+    for backend in backends.values():
+        for kind in kinds:
+            for option, definition in getattr(backend, kind, {}).items():
+                if option in spec and spec[option] != definition:
+                    raise ValueError("backends disagree on option %s" % option)
+                spec[option] = dict(definition)
+    return spec

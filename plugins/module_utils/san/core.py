@@ -1,0 +1,611 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""SAN volumes, independent of the storage product.
+
+This is the core the san_volume and san_volume_info modules run: it turns module parameters into
+a desired volume (every rule checked before anything is touched), compares it with what a
+backend reports, builds the change plan, the diff and the result, and runs the plan through the
+backend interface. Backends (backends/tgt for the Linux SCSI target framework; an array's REST API
+would be another) implement SanBackend and are listed in san/registry.BACKENDS; the modules never
+name a backend.
+
+Secrets: CHAP secrets live in Credential objects, whose repr hides them. Nothing built here for
+a result, a diff, a message or a warning ever contains a secret.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
+    LUN_MAX,
+    NamingError,
+    build_root_path,
+    format_portal,
+    format_size,
+    normalize_iscsi_name,
+    normalize_ip_network,
+    parse_portal as parse_portal_text,
+    parse_size,
+    round_up,
+    validate_chap_pair,
+    validate_lun,
+)
+
+
+class SanError(Exception):
+    """The backend could not do what was asked (daemon down, command refused). Never holds a secret."""
+
+
+class SanInputError(SanError):
+    """A parameter broke a rule. The message starts with the option name and states the rule."""
+
+
+# --- values -----------------------------------------------------------------------------------
+
+VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$")
+VOLUME_NAME_RULE = ("1 to 63 letters, digits, '.' and '-', starting with a letter or digit (the name becomes "
+                    "part of the target IQN and of file names)")
+# LUN 0 is the target's controller on tgt (and the SCSI "REPORT LUNS" well-known LUN elsewhere): data LUNs start at 1.
+LUN_MIN = 1
+SECRET_SHOWN_AS = "(hidden)"
+SECRET_CHANGED_SHOWN_AS = "(hidden, changed)"
+
+
+class Credential:
+    """A CHAP username and secret. secret is None when the backend cannot tell what it is."""
+
+    __slots__ = ("username", "secret")
+
+    def __init__(self, username, secret=None):
+        self.username = username
+        self.secret = secret
+
+    def __repr__(self):
+        return "Credential(username=%r, secret=%s)" % (self.username, "<unknown>" if self.secret is None else "<hidden>")
+
+    def __eq__(self, other):
+        return isinstance(other, Credential) and (self.username, self.secret) == (other.username, other.secret)
+
+    def __hash__(self):
+        return hash(self.username)
+
+    def same_as(self, other) -> bool:
+        """True only when both username and secret are known to be equal."""
+        return (other is not None and self.username == other.username and self.secret is not None
+                and other.secret is not None and self.secret == other.secret)
+
+
+def credential_changes(current, desired) -> bool:
+    if desired is None:
+        return current is not None
+    return not desired.same_as(current)
+
+
+class Volume:
+    """A volume as a backend sees it now.
+
+    loaded: served by the target right now (tgt: present in tgtd, not only in its config file).
+    managed: recorded by this collection (tgt: it has our config file); unmanaged volumes are
+    targets someone else made, reported only so that nothing collides with them.
+    """
+
+    def __init__(self, name, target_iqn, lun, path=None, size_bytes=None, initiators=(), allowed_addresses=(),
+                 chap=None, mutual_chap=None, sessions=(), loaded=True, managed=True, backend_data=None):
+        self.name = name
+        self.target_iqn = target_iqn
+        self.lun = lun
+        self.path = path
+        self.size_bytes = size_bytes
+        self.initiators = sorted(set(initiators))
+        self.allowed_addresses = sorted(set(allowed_addresses))
+        self.chap = chap
+        self.mutual_chap = mutual_chap
+        self.sessions = list(sessions)
+        self.loaded = loaded
+        self.managed = managed
+        self.backend_data = backend_data or {}
+
+    def describe(self) -> str:
+        if self.managed:
+            return "volume '%s'" % self.name
+        return "target %s, which sanboot.iscsi does not manage" % self.target_iqn
+
+    def __repr__(self):
+        return "Volume(%s)" % ", ".join("%s=%r" % item for item in sorted(vars(self).items()))
+
+
+class Desired:
+    """What the parameters ask for, every value validated and in canonical form."""
+
+    def __init__(self, **values):
+        self.name = values.get("name")
+        self.state = values.get("state", "present")
+        self.target_iqn = values.get("target_iqn")
+        self.lun = values.get("lun", 1)
+        self.path = values.get("path")
+        self.size_bytes = values.get("size_bytes")
+        self.initiators = values.get("initiators", [])
+        self.allowed_addresses = values.get("allowed_addresses", [])
+        self.chap = values.get("chap")
+        self.mutual_chap = values.get("mutual_chap")
+        self.clone_from = values.get("clone_from")
+        self.portal = values.get("portal")
+        self.force = values.get("force", False)
+        self.remove_data = values.get("remove_data", False)
+
+    def __repr__(self):
+        return "Desired(%s)" % ", ".join("%s=%r" % item for item in sorted(vars(self).items()))
+
+
+def _option(option, function, *args, **kwargs):
+    """Run a naming-core check; prefix its message with the option unless it already names it."""
+    try:
+        return function(*args, **kwargs)
+    except NamingError as exc:
+        message = str(exc)
+        if not message.startswith((option + ":", option + ".")):
+            message = "%s: %s" % (option, message)
+        raise SanInputError(message) from None
+
+
+def parse_portal(value):
+    """'address[:port]' (IPv6 in brackets when a port is given) -> (server, port or None)."""
+    try:
+        return parse_portal_text(value)
+    except NamingError as exc:
+        raise SanInputError("portal: %s" % exc) from None
+
+
+def desired_from_params(params, backend) -> Desired:
+    """Validate every parameter (before anything is read or changed) and return the desired volume."""
+    name = params.get("name")
+    if not isinstance(name, str) or not VOLUME_NAME.match(name):
+        raise SanInputError("name: %r is not a volume name: use %s" % (name, VOLUME_NAME_RULE))
+    state = params.get("state") or "present"
+    values = {"name": name, "state": state, "force": bool(params.get("force")),
+              "remove_data": bool(params.get("remove_data"))}
+
+    if params.get("target_iqn"):
+        values["target_iqn"] = _option("target_iqn", normalize_iscsi_name, params["target_iqn"])
+    elif params.get("target_prefix"):
+        prefix = _option("target_prefix", normalize_iscsi_name, params["target_prefix"])
+        if not prefix.startswith("iqn."):
+            raise SanInputError("target_prefix: '%s' must be an IQN (iqn.yyyy-mm.reversed.domain[:...]); the target "
+                                "IQN is <target_prefix>:<name>" % params["target_prefix"])
+        values["target_iqn"] = _option("name", normalize_iscsi_name, "%s:%s" % (prefix, name))
+    elif state == "present":
+        raise SanInputError("target_iqn or target_prefix is required: the target IQN is <target_prefix>:<name> "
+                            "unless target_iqn is given")
+
+    lun = params.get("lun")
+    lun = 1 if lun is None else lun
+    try:
+        values["lun"] = validate_lun(lun, minimum=LUN_MIN, maximum=LUN_MAX)
+    except NamingError as exc:
+        raise SanInputError("lun: %s (LUN 0 is the target's controller; data LUNs are %d to %d)"
+                            % (exc, LUN_MIN, LUN_MAX)) from None
+
+    if params.get("size") is not None and state == "present":
+        size = _option("size", parse_size, params["size"])
+        values["size_bytes"] = round_up(size, backend.size_granularity)
+
+    values["initiators"] = sorted({_option("initiators", normalize_iscsi_name, item)
+                                   for item in params.get("initiators") or []})
+    addresses = set()
+    for item in params.get("allowed_addresses") or []:
+        address = _option("allowed_addresses", normalize_ip_network, item)
+        if address.endswith("/0"):
+            raise SanInputError("allowed_addresses: '%s' would admit every address; a volume open to everybody is never "
+                                "made: list the initiators' networks instead" % item)
+        addresses.add(address)
+    values["allowed_addresses"] = sorted(addresses)
+    if state == "present" and not values["initiators"] and not values["allowed_addresses"]:
+        raise SanInputError("initiators or allowed_addresses is required: give the initiator IQNs and/or the addresses "
+                            "that may log in; a volume open to everybody is never made")
+
+    chap, mutual_chap = params.get("chap"), params.get("mutual_chap")
+    if state == "present":
+        try:
+            validate_chap_pair(chap, mutual_chap)
+        except NamingError as exc:
+            raise SanInputError(str(exc)) from None
+        values["chap"] = Credential(chap["username"], chap["secret"]) if chap else None
+        values["mutual_chap"] = Credential(mutual_chap["username"], mutual_chap["secret"]) if mutual_chap else None
+
+    clone_from = params.get("clone_from")
+    if clone_from is not None and state == "present":
+        if not isinstance(clone_from, str) or not clone_from.strip():
+            raise SanInputError("clone_from: must be the name of an existing volume or the absolute path of an image")
+        values["clone_from"] = clone_from.strip()
+
+    if params.get("portal"):
+        values["portal"] = parse_portal(params["portal"])
+
+    desired = Desired(**values)
+    backend.validate(desired, params)
+    return desired
+
+
+# --- the backend interface ----------------------------------------------------------------------
+
+class SanBackend:
+    """One storage product. The core calls only these methods.
+
+    Reading: list, get, find_clone_source, portal. Changing: create, clone, grow, delete, set_access,
+    set_chap. Hooks for what only some products have: validate (product rules on input),
+    check_conflicts (names the product shares between volumes), extra_steps and commit (tgt:
+    load a recorded volume into the daemon, persist the config file).
+    """
+
+    name = "abstract"
+    # Sizes are rounded up to this many bytes (what initiators can see).
+    size_granularity = 512
+    # Options the backend adds to both modules (how to reach it) and to san_volume only.
+    CONNECTION_OPTIONS = {}
+    VOLUME_OPTIONS = {}
+
+    def __init__(self, params, run_command, warn):
+        self.params = params
+        self.run_command = run_command
+        self.warn = warn
+
+    def close(self):
+        """Release what __init__ or lock took (locks, connections)."""
+
+    def lock(self):
+        """Serialize changes with other runs against the same target (held until close)."""
+
+    # reading
+    def list(self, include_unmanaged=False):
+        raise NotImplementedError
+
+    def get(self, name, desired=None):
+        raise NotImplementedError
+
+    def find_clone_source(self, clone_from):
+        """Return (description, size_bytes) of the source, or raise SanInputError naming clone_from."""
+        raise NotImplementedError
+
+    def portal(self):
+        """(server, port) initiators use by default, or None when the backend cannot tell."""
+        raise NotImplementedError
+
+    # changing
+    def create(self, desired):
+        raise NotImplementedError
+
+    def clone(self, clone_from, desired):
+        """Make the new volume's data a copy of clone_from; return how ('reflink' or 'sparse copy')."""
+        raise NotImplementedError
+
+    def grow(self, current, size_bytes):
+        raise NotImplementedError
+
+    def delete(self, current, force, remove_data):
+        raise NotImplementedError
+
+    def set_access(self, current, initiators, allowed_addresses):
+        raise NotImplementedError
+
+    def set_chap(self, current, chap, mutual_chap):
+        raise NotImplementedError
+
+    # hooks
+    def default_path(self, name):
+        return None
+
+    def validate(self, desired, params):
+        """Product rules on input; raise SanInputError. Called before anything is read."""
+
+    def check_conflicts(self, desired, current, others):
+        """Product rules that involve other volumes; raise SanInputError."""
+
+    def extra_steps(self, current, desired):
+        """Steps only this product needs, as (description, callable) pairs."""
+        return []
+
+    def commit(self, desired):
+        """After all steps succeeded: record the volume (tgt: write its config file)."""
+
+    def rollback(self):
+        """A step failed: undo what this run created (not what it changed), so that a re-run starts clean."""
+
+    def discard_cache(self):
+        """Forget what was read, so that the next read shows the changes."""
+
+    def uncommit(self, name):
+        """After a delete: forget the volume's record."""
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+class Step:
+    def __init__(self, description, action):
+        self.description = description
+        self.action = action
+
+    def __repr__(self):
+        return "Step(%r)" % self.description
+
+
+def _size_text(size_bytes):
+    return "%s (%d bytes)" % (format_size(size_bytes), size_bytes)
+
+
+def _names(values):
+    return ", ".join(values) if values else "none"
+
+
+def plan_present(backend, desired, current, others):
+    """The steps that take current to desired. Raises SanInputError for requests that are refused."""
+    for other in others:
+        if other.target_iqn == desired.target_iqn:
+            raise SanInputError("target_iqn: %s is already used by %s; each volume needs its own target IQN"
+                                % (desired.target_iqn, other.describe()))
+        if desired.path and other.path == desired.path:
+            raise SanInputError("path: %s is already the backing store of %s" % (desired.path, other.describe()))
+    backend.check_conflicts(desired, current, others)
+    steps = []
+    if current is None:
+        if desired.clone_from is None and desired.size_bytes is None:
+            raise SanInputError("size is required to create volume '%s' (or clone_from, to copy an existing volume)"
+                                % desired.name)
+        if desired.clone_from is not None:
+            source, source_size = backend.find_clone_source(desired.clone_from)
+            if desired.size_bytes is not None and desired.size_bytes < source_size:
+                raise SanInputError("size: %s is smaller than clone_from %s (%s): volumes only grow"
+                                    % (_size_text(desired.size_bytes), source, _size_text(source_size)))
+            steps.append(Step("clone %s into %s" % (source, desired.path or desired.name),
+                              lambda: backend.clone(desired.clone_from, desired)))
+        steps.append(Step("create volume %s: target %s, LUN %d, %s, initiators %s, addresses %s%s%s"
+                          % (desired.name, desired.target_iqn, desired.lun,
+                             _size_text(desired.size_bytes) if desired.size_bytes else "size of the clone",
+                             _names(desired.initiators), _names(desired.allowed_addresses),
+                             ", CHAP user %s" % desired.chap.username if desired.chap else "",
+                             ", mutual CHAP user %s" % desired.mutual_chap.username if desired.mutual_chap else ""),
+                          lambda: backend.create(desired)))
+        return steps
+
+    for option in ("target_iqn", "lun", "path"):
+        wanted, actual = getattr(desired, option), getattr(current, option)
+        if wanted is not None and actual is not None and wanted != actual:
+            raise SanInputError("%s: %s has %s %s; it cannot be changed to %s (remove the volume and create it again, "
+                                "or keep %s)" % (option, current.describe(), option, actual, wanted, actual))
+    if desired.size_bytes is not None and current.size_bytes is not None:
+        if desired.size_bytes < current.size_bytes:
+            raise SanInputError("size: %s is smaller than the current size of %s, %s: volumes only grow, never shrink "
+                                "(shrinking destroys data)" % (_size_text(desired.size_bytes), current.describe(),
+                                                               _size_text(current.size_bytes)))
+        if desired.size_bytes > current.size_bytes:
+            steps.append(Step("grow %s from %s to %s" % (current.describe(), _size_text(current.size_bytes),
+                                                         _size_text(desired.size_bytes)),
+                              lambda: backend.grow(current, desired.size_bytes)))
+    if not current.loaded:
+        # Recorded but not served (tgt: tgtd restarted without its config): create it again from the record.
+        steps.append(Step("load %s into the target again (it is recorded but not served)" % current.describe(),
+                          lambda: backend.create(desired)))
+    else:
+        if (current.initiators, current.allowed_addresses) != (desired.initiators, desired.allowed_addresses):
+            steps.append(Step("set access of %s: initiators %s -> %s; addresses %s -> %s"
+                              % (current.describe(), _names(current.initiators), _names(desired.initiators),
+                                 _names(current.allowed_addresses), _names(desired.allowed_addresses)),
+                              lambda: backend.set_access(current, desired.initiators, desired.allowed_addresses)))
+        chap_changes = [what for what, have, want in (("CHAP", current.chap, desired.chap),
+                                                      ("mutual CHAP", current.mutual_chap, desired.mutual_chap))
+                        if credential_changes(have, want)]
+        if chap_changes:
+            steps.append(Step("set %s of %s (%s)" % (" and ".join(chap_changes), current.describe(),
+                                                     _chap_change_text(current, desired)),
+                              lambda: backend.set_chap(current, desired.chap, desired.mutual_chap)))
+    steps.extend(Step(description, action) for description, action in backend.extra_steps(current, desired))
+    return steps
+
+
+def _chap_change_text(current, desired):
+    parts = []
+    for what, have, want in (("CHAP", current.chap, desired.chap), ("mutual CHAP", current.mutual_chap, desired.mutual_chap)):
+        if not credential_changes(have, want):
+            continue
+        if want is None:
+            parts.append("%s user %s removed" % (what, have.username))
+        elif have is None:
+            parts.append("%s user %s added" % (what, want.username))
+        elif have.username != want.username:
+            parts.append("%s user %s -> %s" % (what, have.username, want.username))
+        elif have.secret is None:
+            parts.append("%s secret of user %s set: the current one cannot be read back to compare" % (what, want.username))
+        else:
+            parts.append("%s secret of user %s changed" % (what, want.username))
+    return "; ".join(parts)
+
+
+# --- results --------------------------------------------------------------------------------------
+
+def volume_result(volume, portal) -> dict:
+    """The public shape of a volume (the module's `volume` return): never a secret."""
+    if volume is None:
+        return {}
+    portal_text = root_path = None
+    if portal is not None and volume.target_iqn:
+        server, port = portal
+        portal_text = format_portal(server, port)
+        try:
+            root_path = build_root_path(server, volume.target_iqn, port=port, lun=volume.lun)
+        except NamingError:
+            root_path = None  # a target named outside the rules (made by hand): no root path for it
+    return {
+        "name": volume.name,
+        "size_bytes": volume.size_bytes,
+        "target_iqn": volume.target_iqn,
+        "lun": volume.lun,
+        "portal": portal_text,
+        "initiators": list(volume.initiators),
+        "allowed_addresses": list(volume.allowed_addresses),
+        "chap_username": volume.chap.username if volume.chap else None,
+        "mutual_chap_username": volume.mutual_chap.username if volume.mutual_chap else None,
+        "path": volume.path,
+        "root_path": root_path,
+        "sessions": [dict(session) for session in volume.sessions],
+        "loaded": volume.loaded,
+    }
+
+
+def _diff_side(volume, portal, secret_markers):
+    if volume is None:
+        return {}
+    side = volume_result(volume, portal)
+    side.pop("sessions")
+    for key, credential in (("chap_secret", volume.chap), ("mutual_chap_secret", volume.mutual_chap)):
+        side[key] = secret_markers.get(key) if credential is not None else None
+    return side
+
+
+def projected_volume(desired, current, clone_size=None):
+    """The volume as it will be once the plan has run (check mode reports this)."""
+    size = desired.size_bytes
+    if size is None:
+        size = current.size_bytes if current is not None else clone_size
+    return Volume(desired.name, desired.target_iqn, desired.lun, desired.path, size, desired.initiators,
+                  desired.allowed_addresses, desired.chap, desired.mutual_chap,
+                  sessions=current.sessions if current is not None else (), loaded=True)
+
+
+def build_diff(current, after, portal):
+    before_markers = {"chap_secret": SECRET_SHOWN_AS, "mutual_chap_secret": SECRET_SHOWN_AS}
+    after_markers = dict(before_markers)
+    if current is not None and after is not None:
+        for key, have, want in (("chap_secret", current.chap, after.chap),
+                                ("mutual_chap_secret", current.mutual_chap, after.mutual_chap)):
+            if have is not None and want is not None and not want.same_as(have):
+                after_markers[key] = SECRET_CHANGED_SHOWN_AS
+    return {"before": _diff_side(current, portal, before_markers), "after": _diff_side(after, portal, after_markers)}
+
+
+# --- running ------------------------------------------------------------------------------------
+
+def effective_portal(backend, desired):
+    """The portal to report: the portal option, its port filled from the target's own portal."""
+    found = backend.portal()
+    if desired is not None and desired.portal is not None:
+        server, port = desired.portal
+        if port is None:
+            port = found[1] if found else 3260
+        return server, port
+    return found
+
+
+def run_present(backend, desired, check_mode):
+    current = backend.get(desired.name, desired)
+    others = [volume for volume in backend.list(include_unmanaged=True)
+              if current is None or not _same_volume(volume, current)]
+    steps = plan_present(backend, desired, current, others)
+    portal = effective_portal(backend, desired)
+    clone_size = None
+    if current is None and desired.clone_from is not None:
+        clone_size = backend.find_clone_source(desired.clone_from)[1]
+    after = projected_volume(desired, current, clone_size)
+    result = {"changed": bool(steps), "actions": [step.description for step in steps],
+              "diff": build_diff(current, after, portal)}
+    if steps and not check_mode:
+        try:
+            for step in steps:
+                outcome = step.action()
+                if isinstance(outcome, str) and outcome:
+                    result["clone_method"] = outcome
+            backend.commit(desired)
+        except Exception:
+            backend.rollback()
+            raise
+        backend.discard_cache()
+        after = backend.get(desired.name, desired)
+        if after is None:
+            raise SanError("volume '%s' is not there after the changes were applied" % desired.name)
+    elif not steps:
+        after = current
+    result["volume"] = volume_result(after, portal)
+    if portal is None:
+        backend.warn("the target's portal cannot be told (it listens on a wildcard address): set portal to the address "
+                     "initiators use, so that volume.portal and volume.root_path can be returned")
+    return result
+
+
+def _same_volume(first, second):
+    return first.target_iqn == second.target_iqn or (first.managed and second.managed and first.name == second.name)
+
+
+def run_absent(backend, desired, check_mode):
+    current = backend.get(desired.name, desired)
+    if current is None:
+        return {"changed": False, "actions": [], "volume": {}, "diff": {"before": {}, "after": {}}}
+    if not current.managed:
+        raise SanInputError("name: there is no volume '%s'; %s has its target IQN, and sanboot.iscsi deletes only "
+                            "volumes it manages" % (desired.name, current.describe()))
+    if current.sessions and not desired.force:
+        raise SanInputError("force: %s has live sessions from %s; log them out first, or set force=true to cut them "
+                            "off and delete the volume" % (current.describe(), ", ".join(
+                                sorted({session["initiator"] for session in current.sessions}))))
+    what = "delete %s (target %s%s)" % (current.describe(), current.target_iqn,
+                                        "; its data in %s too" % current.path if desired.remove_data and current.path
+                                        else "; its data is kept in %s" % current.path if current.path else "")
+    if current.sessions:
+        what += ", cutting off the sessions of %s" % ", ".join(sorted({session["initiator"] for session in current.sessions}))
+    portal = effective_portal(backend, None)
+    result = {"changed": True, "actions": [what], "volume": {},
+              "diff": {"before": _diff_side(current, portal, {"chap_secret": SECRET_SHOWN_AS,
+                                                              "mutual_chap_secret": SECRET_SHOWN_AS}), "after": {}}}
+    if not check_mode:
+        backend.delete(current, desired.force, desired.remove_data)
+        backend.uncommit(current.name)
+    return result
+
+
+def run_volume(backends, params, run_command, warn, check_mode):
+    """Everything san_volume does, as plain Python. Returns the result dict; raises SanError."""
+    backend = make_backend(backends, params, run_command, warn)
+    try:
+        desired = desired_from_params(params, backend)
+        if not check_mode:
+            backend.lock()
+        if desired.state == "absent":
+            return run_absent(backend, desired, check_mode)
+        return run_present(backend, desired, check_mode)
+    finally:
+        backend.close()
+
+
+def run_info(backends, params, run_command, warn):
+    backend = make_backend(backends, params, run_command, warn)
+    try:
+        name = params.get("name")
+        if name is not None and not VOLUME_NAME.match(name):
+            raise SanInputError("name: %r is not a volume name: use %s" % (name, VOLUME_NAME_RULE))
+        portal = None
+        if params.get("portal"):
+            portal = parse_portal(params["portal"])
+        backend.validate(None, params)
+        found = backend.portal()
+        if portal is not None and portal[1] is None:
+            portal = (portal[0], found[1] if found else 3260)
+        portal = portal or found
+        if name is not None:
+            volume = backend.get(name)
+            volumes = [volume] if volume is not None and volume.managed else []
+        else:
+            volumes = backend.list()
+        return {"changed": False, "volumes": [volume_result(volume, portal) for volume in volumes]}
+    finally:
+        backend.close()
+
+
+def make_backend(backends, params, run_command, warn):
+    name = params.get("backend") or "tgt"
+    if name not in backends:
+        raise SanInputError("backend: '%s' is not a known backend; the backends are %s" % (name, ", ".join(sorted(backends))))
+    return backends[name](params, run_command, warn)

@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, sanboot.iscsi contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or standalone plugins/modules!
+
+"""The one registry of SAN backends: the name a user gives in `backend`, and the class behind it.
+
+A new backend (an array's REST API, say) is a package under san/backends/ implementing
+san.core.SanBackend, one line in BACKENDS, and its options in doc_fragments/san_backends.py;
+san_volume and san_volume_info do not change. (Imports are static on purpose: Ansible ships a
+module with the module_utils it imports, and finds them by reading the imports.)
+"""
+
+from __future__ import annotations
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.backend import TgtBackend
+
+BACKENDS = {
+    "tgt": TgtBackend,
+}
