@@ -43,3 +43,24 @@ def test_unique_names_fit_interface_limits():
     assert len(labkit.unique_name("tap", 3)) <= 15
     with pytest.raises(labkit.LabError, match="15 characters"):
         labkit.unique_name("muchtoolongkind")
+
+
+@pytest.mark.parametrize("watcher", ["boot", "bmcboot"])
+def test_a_boot_verdict_waits_for_the_whole_line_qemu_is_still_writing(tmp_path, watcher):
+    """QEMU writes the serial port byte by byte: a read can end inside iPXE's error line (seen in a 1 ms poll of a
+    real failed boot: 'Could not open SAN device: Operation n'). The verdict must carry the whole line, or a check of
+    iPXE's reason fails now and then, more often on a loaded machine."""
+    from labkit import bmcboot, boot
+
+    wait = {"boot": boot.wait_for_boot, "bmcboot": bmcboot.wait_for_boot}[watcher]
+    serial = tmp_path / "serial.log"
+    failure = "Could not open SAN device: Operation not permitted (http://ipxe.org/410d613c)"
+    serial.write_text("iPXE 1.0.0+\r\nRegistered SAN device 0x80\r\n" + failure[:38])
+    assert wait(serial, "vm1", timeout=0.3)[0] == "timeout"
+    serial.write_text(serial.read_text() + failure[38:] + "\r\n")
+    assert wait(serial, "vm1", timeout=0.3) == ("failed", failure)
+    # The same for the marker of a boot: the one of vm10 half written is not vm1's.
+    serial.write_text("\r\n%s vm1" % boot.MARKER)
+    assert wait(serial, "vm1", timeout=0.3)[0] == "timeout"
+    serial.write_text("\r\n%s vm1\r\n" % boot.MARKER)
+    assert wait(serial, "vm1", timeout=0.3)[0] == "booted"
