@@ -64,3 +64,12 @@ def test_a_boot_verdict_waits_for_the_whole_line_qemu_is_still_writing(tmp_path,
     assert wait(serial, "vm1", timeout=0.3)[0] == "timeout"
     serial.write_text("\r\n%s vm1\r\n" % boot.MARKER)
     assert wait(serial, "vm1", timeout=0.3)[0] == "booted"
+
+
+def test_the_leak_check_does_not_take_another_run_whose_marker_starts_like_ours(workdir):
+    """Markers are sbt<pid>: the run of pid 2036 must not count (or, in sanlab's sweep, kill) what pid 20368 made."""
+    longer = labkit.RUN_MARKER + "7"
+    with labkit.Cleanup() as stack:
+        labkit.start_daemon(stack, ["bash", "-c", 'exec -a "$0" sleep 600', "sleeper-%s-x" % longer], workdir / "s.log")
+        assert labkit.leftovers(longer) and labkit.leftovers(longer)[0].startswith("pid ")
+        assert labkit.leftovers(labkit.RUN_MARKER) == []
