@@ -860,3 +860,90 @@ def run_play(bmc: RedfishBmc, workdir: Path, tasks: list, *arguments, connection
     results = json.loads(results_path.read_text())
     results_path.unlink()
     return PlayRun(completed, results)
+
+
+# --- one emulated BMC as a process of its own (molecule scenarios start and stop it) --------------------------------
+#
+#   cd tests && python -m labkit.redfish start --dir DIR [--profile dell] [--mac 52:54:00:5b:00:01]
+#   cd tests && python -m labkit.redfish stop --dir DIR
+#
+# `start` returns once the BMC answers; DIR/bmc.json (root-only) then holds url, baseuri, username, password,
+# ca_path, nvram_path and the pid that `stop` signals (SIGTERM, then SIGKILL after 10 s).
+
+def _state_file(directory: Path) -> Path:
+    return Path(directory) / "bmc.json"
+
+
+def _serve(directory: Path, profile: str, mac: str):
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with labkit.Cleanup() as cleanup:
+        bmc = RedfishBmc.start(cleanup, directory, profile=profile, mac=mac)
+        state = {"pid": os.getpid(), "url": bmc.url, "baseuri": bmc.url.split("://", 1)[1], "username": bmc.username,
+                 "password": bmc.password, "ca_path": str(bmc.ca_path), "nvram_path": str(bmc.nvram_path),
+                 "profile": profile, "mac": mac}
+        temporary = _state_file(directory).with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(json.dumps(state, indent=1))
+        os.replace(temporary, _state_file(directory))
+        while not stop.wait(1):
+            pass
+
+
+def main(argv=None) -> int:
+    import argparse
+    import signal
+    import subprocess
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m labkit.redfish", description="one Redfish BMC test double")
+    parser.add_argument("command", choices=["start", "stop", "_serve"])
+    parser.add_argument("--dir", type=Path, required=True, help="directory for its certificates, NVRAM and bmc.json")
+    parser.add_argument("--profile", choices=PROFILES, default="dell")
+    parser.add_argument("--mac", default="52:54:00:5b:00:01", help="MAC of network device function 1")
+    arguments = parser.parse_args(argv)
+    directory = arguments.dir.resolve()
+    if arguments.command == "_serve":
+        _serve(directory, arguments.profile, arguments.mac)
+        return 0
+    if arguments.command == "start":
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _state_file(directory).unlink(missing_ok=True)
+        log = open(directory / "bmc.log", "w")
+        process = subprocess.Popen([sys.executable, "-m", "labkit.redfish", "_serve", "--dir", str(directory),
+                                    "--profile", arguments.profile, "--mac", arguments.mac],
+                                   cwd=str(Path(__file__).resolve().parents[1]), stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            labkit.wait_for(lambda: process.poll() is not None or _state_file(directory).exists(), 30,
+                            "the Redfish test double to start")
+        except labkit.LabError:
+            process.kill()
+            raise
+        if process.poll() is not None:
+            print("the Redfish test double exited: %s" % (directory / "bmc.log").read_text()[-2000:])
+            return 1
+        print("Redfish test double (%s profile) at %s, pid %d" % (arguments.profile, json.loads(
+            _state_file(directory).read_text())["url"], process.pid))
+        return 0
+    try:
+        pid = json.loads(_state_file(directory).read_text())["pid"]
+    except (OSError, ValueError, KeyError):
+        print("no Redfish test double in %s" % directory)
+        return 0
+    if labkit.pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        try:
+            labkit.wait_for(lambda: not labkit.pid_alive(pid), 10, "the Redfish test double (pid %d) to stop" % pid)
+        except labkit.LabError:
+            os.kill(pid, signal.SIGKILL)
+    _state_file(directory).unlink(missing_ok=True)
+    print("Redfish test double (pid %d) stopped" % pid)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
