@@ -74,7 +74,7 @@ def ipxe_script(settings: dict) -> str:
                   "set reverse-password %s" % _quoted(boot_settings.get("MutualCHAPSecret") or "")]
     root_path = build_root_path(boot_settings["PrimaryTargetIPAddress"], boot_settings["PrimaryTargetName"],
                                 boot_settings.get("PrimaryTargetTCPPort"), boot_settings.get("PrimaryLUN"))
-    lines += ["echo Root path (from the BMC): %s" % root_path, "sanboot %s || goto failed" % root_path,
+    lines += ["echo BMC root path: %s" % root_path, "sanboot %s || goto failed" % root_path,
               ":failed", "echo SANBOOT-SHIM: boot failed", "exit 1"]
     return "\n".join(lines) + "\n"
 

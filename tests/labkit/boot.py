@@ -132,5 +132,5 @@ def wait_for_boot(serial_log: Path, name: str, timeout: float = 90.0, vm=None) -
 
 def ipxe_lines(text: str) -> list:
     """The lines of the serial output worth showing: iPXE's own progress and the marker."""
-    keep = ("net0:", "Root path:", "Registered SAN", "Booting from SAN", "Could not", "Configuring", MARKER, "iPXE")
+    keep = ("net0:", "Root path:", "BMC root path:", "Registered SAN", "Booting from SAN", "Could not", "Configuring", MARKER, "iPXE")
     return [line.strip() for line in text.splitlines() if line.strip() and any(word in line for word in keep)]
