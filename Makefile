@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_NOCOLOR := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test sanity lint units integration molecule demo benchmark build changelog clean
+.PHONY: help setup test sanity lint units integration molecule docs demo benchmark build changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,13 +20,14 @@ setup: ## install everything the tests and the demo need (idempotent)
 	@$(PYTHON) tools/setup.py
 
 test: ## run every test layer and print a summary
-	@tools/run-tests sanity lint units integration molecule
+	@tools/run-tests sanity lint units integration molecule docs
 
 sanity: ## ansible-test sanity (all tests that run offline)
 	@tools/ansible-test-tree sanity --python 3.11 --local --color no
 
-lint: ## ansible-lint (production profile), changelog lint, execution environment check
+lint: ## ansible-lint (production profile), plugin and role docs lint, changelog lint, execution environment check
 	ansible-lint --offline --profile production
+	antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .
 	antsibull-changelog lint
 	rm -rf .cache/ee-context && ansible-builder create -f meta/execution-environment.yml -c .cache/ee-context >/dev/null
 	@echo "execution environment definition builds a context: .cache/ee-context"
@@ -39,6 +40,9 @@ integration: ## integration tests: real daemons and clients, ansible-playbook en
 
 molecule: ## every molecule scenario (collection and roles)
 	@tools/run-molecule
+
+docs: ## the documentation site (guide and reference) in docs/_build/html; fails on any warning or broken link
+	@python tools/docs.py
 
 demo: ## machines booting from LUNs the collection provisioned (KEEP=1 keeps the lab up)
 	@KEEP=$(KEEP) tools/demo
@@ -53,4 +57,4 @@ changelog: ## release: turn changelog fragments into CHANGELOG.rst
 	antsibull-changelog release
 
 clean: ## remove build and test output (keeps .venv and .collections)
-	rm -rf .cache/ansible-test .cache/ee-context tests/output sanboot-iscsi-*.tar.gz .ansible
+	rm -rf .cache/ansible-test .cache/ee-context .cache/docs docs/_build tests/output sanboot-iscsi-*.tar.gz .ansible

@@ -238,7 +238,6 @@ EXAMPLES = r"""
   module_defaults:
     group/sanboot.iscsi.san:
       portal: 10.0.0.5
-      tgt_control_port: 0
   block:
     - name: A data LUN reachable from the backup network by address
       sanboot.iscsi.san_volume:

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+import labkit
 from labkit import COLLECTIONS
 
 PARSE_ROOT_PATH = "msg={{ 'iscsi:10.0.0.5::::iqn.2001-05.com.example:boot01' | sanboot.iscsi.parse_root_path }}"
@@ -102,3 +103,40 @@ def test_second_setup_changes_nothing(repo):
     assert "collections are installed" in result.stdout
     for action in ("installing", "apt-get", "downloading", "extracting", "linked", "wrote"):
         assert action not in result.stdout, result.stdout
+
+
+def readme_block(after: str) -> str:
+    """The first ```bash block of README.md after the line that contains `after`."""
+    text = (labkit.REPO / "README.md").read_text()
+    rest = text[text.index(after):]
+    start = rest.index("```bash\n") + len("```bash\n")
+    return rest[start:rest.index("```", start)]
+
+
+def test_readme_install_from_a_built_tarball_works_as_written_from_the_checkout(repo, tmp_path):
+    """The README's commands, run as a user would in the checkout (its ansible.cfg in force), with
+    HOME in a temporary directory so that ~/.ansible/collections is the test's own."""
+    commands = readme_block("From a built tarball")
+    assert "make build" in commands and "ansible-galaxy collection install" in commands
+    tarball = repo / "sanboot-iscsi-0.1.0.tar.gz"
+    existed = tarball.exists()
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = dict(labkit.ansible_env(), HOME=str(home))
+    environment.pop("ANSIBLE_COLLECTIONS_PATH")  # the checkout's ansible.cfg is what a user there has
+    try:
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=str(repo), env=environment,
+                                capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        if not existed and tarball.exists():
+            tarball.unlink()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Nothing to do" not in result.stdout
+    installed = home / ".ansible" / "collections" / "ansible_collections" / "sanboot" / "iscsi"
+    assert (installed / "MANIFEST.json").exists(), result.stdout
+    # Outside the checkout Ansible's default path finds it (the dependencies from wherever they are).
+    outside = dict(environment, ANSIBLE_CONFIG=str(tmp_path / "none.cfg"),
+                   ANSIBLE_COLLECTIONS_PATH="%s:%s" % (home / ".ansible" / "collections", COLLECTIONS))
+    doc = subprocess.run([str(labkit.VENV_BIN / "ansible-doc"), "-t", "filter", "sanboot.iscsi.root_path"],
+                         cwd=str(tmp_path), env=outside, capture_output=True, text=True, timeout=120, check=False)
+    assert str(installed / "plugins" / "filter" / "root_path.py") in doc.stdout, doc.stdout + doc.stderr
