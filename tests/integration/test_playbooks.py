@@ -40,8 +40,8 @@ def test_each_stage_of_site_has_its_tag(repo, run_tool, vault_password_file):
     assert {"san", "switch", "bmc", "dhcp", "windows", "verify"} <= tags
 
 
-def test_site_refuses_an_unknown_place_for_the_boot_parameters_before_touching_anything(repo, run_tool,
-                                                                                         vault_password_file):
+def test_site_refuses_an_unknown_place_for_the_boot_parameters_before_touching_anything(
+        repo, run_tool, vault_password_file):
     result = run_tool("ansible-playbook", "-i", EXAMPLE, "--vault-password-file", vault_password_file,
                       "playbooks/site.yml", "--tags", "bmc,dhcp", "-e", "sanboot_boot_parameters=bios")
     assert result.returncode != 0

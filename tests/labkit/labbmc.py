@@ -100,8 +100,9 @@ class LabBmcs:
             return []
         applied = self.applied(vm)
         boot = applied["iSCSIBoot"]
-        lines = ["  boot params    %s" % ("from its BMC (the reservation carries the address only)"
-                                         if entry["boot_parameters"] == "bmc" else "from DHCP options")]
+        source = ("from its BMC (the reservation carries the address only)" if entry["boot_parameters"] == "bmc"
+                  else "from DHCP options")
+        lines = ["  boot params    %s" % source]
         summary = "BootMode %s" % applied["BootMode"]
         if applied["BootMode"] == "iSCSI":
             summary += ", target %s at %s:%s LUN %s, initiator %s, %s %s" % (
