@@ -24,6 +24,7 @@ SECRET = "SbtBmcSecret12"
 SECRET_NEW = "SbtBmcSecret34"
 MUTUAL_SECRET = "SbtBmcMutual56"
 PROFILES = ("dmtf", "dell", "lenovo")
+MOCKUP_CHASSIS = "/redfish/v1/Chassis/Tower"
 
 
 def boot_task(check_mode=None, **overrides):
@@ -196,6 +197,43 @@ def test_state_absent_turns_iscsi_boot_off_and_reset_applies_it(bmc, workdir):
     assert removed["changed"] and removed["iscsi_boot"]["BootMode"] == "Disabled"
     assert again["changed"] is False
     assert bmc.applied(mac=MAC)["BootMode"] == "Disabled"
+
+
+@pytest.mark.parametrize("bmc", ["dmtf"], indirect=True)
+def test_bmcs_the_module_cannot_configure_fail_with_their_message_and_nothing_is_sent(bmc, workdir):
+    """The double reshaped as those BMCs show themselves (DMTF-valid shapes): an HPE iLO names its vendor in the
+    service root (ServiceRoot.Vendor) and keeps iSCSI boot in its OEM BIOS resource, so its network device
+    functions, where it lists any, carry no iSCSIBoot; some BMCs list no network device function at all."""
+    state = bmc.state
+    with state.lock:
+        state.resources["/redfish/v1"]["Vendor"] = "HPE"
+        for uri in state.functions:
+            state.resources[uri].pop("iSCSIBoot")
+            state.resources[uri]["NetDevFuncCapabilities"] = ["Ethernet"]
+    before = bmc.snapshot()
+    hpe = "this BMC is an HPE iLO, which keeps a NIC's iSCSI boot settings in its OEM BIOS resource"
+    run = redfish.run_play(bmc, workdir, [boot_task(), boot_task(state="absent"),
+                                          {"sanboot.iscsi.redfish_iscsi_boot_info": {}}])
+    present, absent, info = run.results
+    assert present["failed"] and present["msg"].startswith(hpe) and "changed nothing" in present["msg"], present
+    assert absent["failed"] and absent["msg"].startswith(hpe), absent
+    # The info module lists the functions as they are, each with nowhere to write iSCSI boot settings.
+    assert [function["settings_kind"] for function in info["functions"]] == ["none", "none"], info
+    with state.lock:
+        state.resources[MOCKUP_CHASSIS].pop("NetworkAdapters")
+        state.resources[redfish.MOCKUP_SYSTEM].pop("NetworkInterfaces")
+    run = redfish.run_play(bmc, workdir, [boot_task(), {"sanboot.iscsi.redfish_iscsi_boot_info": {}}])
+    assert all(result["failed"] and result["msg"].startswith(hpe) for result in run.results), run.results
+    with state.lock:
+        state.resources["/redfish/v1"]["Vendor"] = "Contoso"
+    run = redfish.run_play(bmc, workdir, [boot_task()])
+    assert run[0]["failed"] and run[0]["msg"].startswith("the BMC at https://%s lists no network device functions"
+                                                         % bmc.url.split("://", 1)[1]), run[0]["msg"]
+    assert bmc.writes() == []
+    assert bmc.sessions() == 0
+    with state.lock:
+        state.resources["/redfish/v1"].pop("Vendor")
+        assert before["secrets"] == state.secrets and before["staged"] == state.staged == {}
 
 
 # --- the double held to the real thing ----------------------------------------------------------------
