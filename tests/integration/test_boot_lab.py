@@ -142,6 +142,14 @@ def test_site_provisions_and_machines_boot_from_their_luns_and_faults_are_caught
     repaired = play("playbooks/site.yml", "--tags", "switch,dhcp,bmc", "-e", "sanboot_bmc_update_secrets=always")
     assert repaired.returncode == 0, repaired.stdout[-3000:]
     assert bmcs.bmc(vm2).applied(mac=vm2.mac)["iSCSIBoot"]["CHAPSecret"] == vm2.chap["secret"]
+    # Fail closed: vm1 moved to boot parameters in its BMC, whose login fails. The BMC stage runs first, so vm1 drops
+    # out before the DHCP stage could take the boot options out of its reservation: it keeps booting as before.
+    refused = play("playbooks/site.yml", "--tags", "bmc,dhcp", "--limit", "vm1", "-e", "sanboot_boot_parameters=bmc",
+                   "-e", "sanboot_bmc_password=NotTheBmcPassword1")
+    assert refused.returncode != 0 and "refused user 'root' (HTTP 401 Unauthorized)" in refused.stdout, refused.stdout[-3000:]
+    assert recap(refused.stdout)["vm1"]["failed"] == 1 and "NotTheBmcPassword1" not in refused.stdout
+    assert lab.reservation_root_path(vm1) == "iscsi:10.77.0.1:6:3260:1:%s" % vm1.target_iqn
+    assert bmcs.bmc(vm1).writes() == []
     verify = play("playbooks/verify_boot_chain.yml")
     assert verify.returncode == 0, report(verify.stdout)
     results = lab.boot()
