@@ -40,7 +40,7 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 import labkit  # noqa: E402  pylint: disable=wrong-import-position
-from labkit import boot, kea, labbmc, ovs, tgt  # noqa: E402  pylint: disable=wrong-import-position
+from labkit import boot, kea, labbmc, osboot, osimage, ovs, tgt  # noqa: E402  pylint: disable=wrong-import-position
 
 SUBNET = "10.77.0.0/24"
 SERVER_IP = "10.77.0.1"
@@ -50,13 +50,17 @@ BRIDGE = "br-boot"
 ISCSI_PORT = 3260
 TARGET_PREFIX = "iqn.2026-11.lab.sanboot.san"
 INITIATOR_PREFIX = "iqn.2026-11.lab.sanboot"
-GOLDEN_IMAGE = "golden.img"
 VOLUME_SIZE = "64M"
+# The golden volume holds labkit.osimage's OS, written through iSCSI by san_image from a host on the
+# boot network with its own initiator name; each machine's volume is a reflink clone of it.
+GOLDEN_VOLUME = "golden"
+IMAGING_INITIATOR = "%s:imaging" % INITIATOR_PREFIX
+VM_MEMORY_MB = 256  # Debian's kernel and the initramfs
 DEFAULT_DIR = labkit.REPO / ".cache" / "lab"
 # Extensions add parts to the lab without changing it. Each is a class taking the SanLab, with a `name` and any
 # of the hooks: up(progress) after the lab's own parts, group_vars() and host_vars(vm) for the inventory, state()
-# and restore(state) across the supervisor and the CLI, start_machine(cleanup, vm) -> (machine, wait_for_boot) or
-# None (the lab's default boot), describe(vm) -> lines for the demo.
+# and restore(state) across the supervisor and the CLI, start_machine(cleanup, vm, memory_mb, extra_args) ->
+# (machine, a watcher like osboot.wait_for_os) or None (the lab's default boot), describe(vm) -> lines for the demo.
 EXTENSIONS = [labbmc.LabBmcs]   # each machine's BMC; one machine boots through it
 
 
@@ -95,6 +99,8 @@ class SanLab:
         self.inventory = self.directory / "inventory"
         self.control_port = None
         self.kea_url = self.kea_user = self.kea_password = None
+        self.os_image = None
+        self.imaging_chap = {"username": "imaging", "secret": _secret()}
         self.extensions = [extension(self) for extension in EXTENSIONS]
 
     def extension(self, name: str):
@@ -157,9 +163,8 @@ class SanLab:
         labkit.run(["mkfs.xfs", "-q", "-m", "reflink=1", image])
         device = labkit.attach_loop(self.cleanup, image)
         labkit.mount(self.cleanup, device, self.storage)
-        golden = boot.build_boot_sector(self.directory, "golden")
-        labkit.run(["truncate", "-s", VOLUME_SIZE, self.storage / GOLDEN_IMAGE])
-        labkit.run(["dd", "if=%s" % golden, "of=%s" % (self.storage / GOLDEN_IMAGE), "conv=notrunc", "status=none"])
+        progress("the golden OS image (labkit.osimage: Debian's kernel, busybox, iscsistart; cached)")
+        self.os_image = osimage.build(progress=progress)
 
         progress("tgtd (the SAN) with its portal on %s:%d" % (SERVER_IP, ISCSI_PORT))
         self.tgtd = tgt.start_tgtd(self.cleanup, self.directory, host=SERVER_IP, port=ISCSI_PORT, netns=self.netns)
@@ -202,7 +207,9 @@ class SanLab:
                     "ansible_connection": "local", "ansible_python_interpreter": python,
                     "sanboot_san_host": "lab-san", "sanboot_switch": "lab-switch", "sanboot_bootnet_probe": "lab-bootnet",
                     "sanboot_target_prefix": TARGET_PREFIX, "sanboot_volume_size": VOLUME_SIZE,
-                    "sanboot_golden_volume": str(self.storage / GOLDEN_IMAGE),
+                    "sanboot_golden_volume": GOLDEN_VOLUME, "sanboot_golden_image": str(self.os_image.qcow2),
+                    "sanboot_imaging_host": "lab-bootnet", "sanboot_imaging_initiator_iqn": IMAGING_INITIATOR,
+                    "sanboot_imaging_chap": self.imaging_chap,
                     "sanboot_storage_dir": str(self.storage), "sanboot_tgt_control_port": self.control_port,
                     "sanboot_tgt_config_dir": str(self.directory / "tgt-conf"),
                     "sanboot_dhcp_backend": "kea", "sanboot_dhcp_api_url": self.kea_url,
@@ -250,24 +257,39 @@ class SanLab:
             finally:
                 secret_file.unlink()
 
-    def boot(self, vms=None, timeout: float = 90.0) -> dict:
-        """Boot machines at once; return name -> {outcome, detail, serial, sessions}. The outcome is
-        "booted" (its own marker on the serial port) or "failed" with iPXE's error line, known as soon
-        as iPXE prints it."""
+    def boot(self, vms=None, timeout: float = osboot.BOOT_TIMEOUT, pause=None) -> dict:
+        """Boot machines at once; return name -> {outcome, stage, detail, serial, sessions, report}.
+        The outcome is "booted" (the golden OS, from the machine's own LUN, printed its identity and
+        powered off) or "failed" at the stage "firmware" (iPXE's error line) or "os" (the OS's own
+        reason), known as soon as it is printed. pause=(vm name, serial text, callback): stop that
+        machine when the text appears, run the callback, then let it go on (to change the SAN under
+        a running boot)."""
         vms = vms or self.vms
         results = {}
         with labkit.Cleanup() as machines:
-            waits = {}
+            qmp, waits = {}, {}
             for vm in vms:
                 vm.serial_log = self.directory / ("%s-serial.log" % vm.name)
-                started = next(filter(None, (hook(machines, vm) for hook in self.hooks("start_machine"))), None)
-                vm.machine, waits[vm.name] = started or (boot.start_vm(machines, self.netns, vm.tap, vm.mac,
-                                                                       vm.serial_log), boot.wait_for_boot)
+                extra = []
+                if pause and pause[0] == vm.name:
+                    qmp[vm.name] = osboot.Qmp(self.directory / ("%s.qmp" % vm.name))
+                    extra = osboot.Qmp.argv(qmp[vm.name].path)
+                started = next(filter(None, (hook(machines, vm, memory_mb=VM_MEMORY_MB, extra_args=extra)
+                                             for hook in self.hooks("start_machine"))), None)
+                vm.machine, waits[vm.name] = started or (
+                    boot.start_vm(machines, self.netns, vm.tap, vm.mac, vm.serial_log, memory_mb=VM_MEMORY_MB,
+                                  extra_args=extra), osboot.wait_for_os)
 
             def watch(vm):
-                outcome, detail = waits[vm.name](vm.serial_log, vm.name, timeout=timeout, vm=vm.machine)
-                results[vm.name] = {"outcome": outcome, "detail": detail if outcome == "failed" else ""}
+                pause_at = on_pause = None
+                if vm.name in qmp:
+                    pause_at, on_pause = pause[1], pause[2]
+                outcome, stage, detail = waits[vm.name](vm.serial_log, vm.name, timeout=timeout, vm=vm.machine,
+                                                        pause_at=pause_at, on_pause=on_pause, qmp=qmp.get(vm.name))
+                results[vm.name] = {"outcome": outcome, "stage": stage, "detail": detail if outcome != "booted" else "",
+                                    "seconds": round(time.monotonic() - started, 1)}
 
+            started = time.monotonic()
             threads = [threading.Thread(target=watch, args=(vm,)) for vm in vms]
             for thread in threads:
                 thread.start()
@@ -277,6 +299,7 @@ class SanLab:
             show = self.show_targets()
             for vm in vms:
                 results[vm.name]["serial"] = boot.serial_text(vm.serial_log)
+                results[vm.name]["report"] = osimage.parse_os_report(results[vm.name]["serial"])
                 results[vm.name]["sessions"] = sessions_of(show, vm.target_iqn)
         return results
 
@@ -295,6 +318,17 @@ class SanLab:
     def lease(self, vm) -> dict:
         return self.kea_command("lease4-get", {"ip-address": vm.ip}).get("arguments") or {}
 
+    def reservation_option(self, vm, code: int, name: str) -> str | None:
+        """One option of the machine's reservation, as Kea holds it (by code or name)."""
+        config = self.kea_command("config-get", {}).get("arguments", {})
+        for subnet in config.get("Dhcp4", {}).get("subnet4", []):
+            for reservation in subnet.get("reservations", []):
+                if reservation.get("hw-address", "").lower() == vm.mac:
+                    for option in reservation.get("option-data", []):
+                        if option.get("code") == code or option.get("name") == name:
+                            return option.get("data")
+        return None
+
     def reservation_root_path(self, vm) -> str | None:
         """Option 17 of the machine's reservation, as Kea holds it."""
         config = self.kea_command("config-get", {}).get("arguments", {})
@@ -305,6 +339,19 @@ class SanLab:
                         if option.get("code") == 17 or option.get("name") == "root-path":
                             return option.get("data")
         return None
+
+
+def acl_names(show_output: str, target_iqn: str) -> list:
+    """The initiator names in one target's ACL, in `tgtadm --op show` output."""
+    names, current, in_acl = [], None, False
+    for line in show_output.splitlines():
+        if line.startswith("Target "):
+            current, in_acl = line.split(": ", 1)[1].strip(), False
+        elif current == target_iqn and line.strip() == "ACL information:":
+            in_acl = True
+        elif current == target_iqn and in_acl and line.strip().lower().startswith(("iqn.", "eui.", "naa.")):
+            names.append(line.strip())
+    return names
 
 
 def sessions_of(show_output: str, target_iqn: str) -> list:
@@ -381,7 +428,8 @@ def command_up(directory: Path, vms: int) -> int:
     log = open(directory / "supervisor.log", "w")
     subprocess.Popen([sys.executable, __file__, "_serve", "--dir", str(directory), "--vms", str(vms)],
                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 120
+    # The first `up` also builds the OS image (downloads included): allow for it.
+    deadline = time.monotonic() + 300
     shown = 0
     while time.monotonic() < deadline:
         lines = (directory / "supervisor.log").read_text().splitlines()
@@ -396,7 +444,7 @@ def command_up(directory: Path, vms: int) -> int:
             print("lab failed to come up: %s" % state.get("error", "see %s" % (directory / "supervisor.log")))
             return 1
         time.sleep(0.2)
-    print("lab did not come up within 120 s; see %s" % (directory / "supervisor.log"))
+    print("lab did not come up within 300 s; see %s" % (directory / "supervisor.log"))
     command_down(directory)
     return 1
 
@@ -456,20 +504,28 @@ def sweep(state: dict, directory: Path) -> list:
 
 
 def describe_boot(lab: SanLab, vm: LabVm, result: dict) -> str:
-    """What a reader needs to see of one machine's boot: lease, root path, session, serial output."""
+    """What a reader needs to see of one machine's boot: lease, root path, the identity the OS found in
+    the iBFT against DHCP option 203 and the SAN's ACL, and the serial output (iPXE, then the OS)."""
     lease = lab.lease(vm)
-    lines = ["%s: %s" % (vm.name, "BOOTED from its SAN LUN" if result["outcome"] == "booted"
-                         else "did NOT boot (%s) %s" % (result["outcome"], result["detail"]))]
+    if result["outcome"] == "booted":
+        headline = "BOOTED from its SAN LUN in %.1f s" % result.get("seconds", 0)
+    else:
+        headline = "did NOT boot (%s at the %s stage) %s" % (result["outcome"], result.get("stage"), result["detail"])
+    lines = ["%s: %s" % (vm.name, headline)]
     lines.append("  DHCP lease     %s for %s%s" % (lease.get("ip-address", "none"), lease.get("hw-address", vm.mac),
                                                    " (host name %s)" % lease["hostname"] if lease.get("hostname") else ""))
     lines.append("  root path      %s" % (lab.reservation_root_path(vm) or "(none in the reservation)"))
     for hook in lab.hooks("describe"):
         lines += hook(vm)
-    sessions = result["sessions"]
-    lines.append("  iSCSI session  %s" % (", ".join("%s from %s" % (s["initiator"], s["address"]) for s in sessions)
-                                          if sessions else "none"))
-    lines.append("  serial port (iPXE and the boot sector):")
-    lines += ["    | " + line for line in boot.ipxe_lines(result["serial"])]
+    ibft = result.get("report", {}).get("ibft", {})
+    if ibft:
+        lines.append("  iBFT (the OS)  initiator %s, target %s, LUN %s, CHAP user %s" % (
+            ibft.get("initiator/initiator-name"), ibft.get("target0/target-name"),
+            osimage.ibft_lun(ibft.get("target0/lun", "")), ibft.get("target0/chap-name")))
+    lines.append("  option 203     %s" % lab.reservation_option(vm, 203, "iscsi-initiator-iqn"))
+    lines.append("  SAN ACL        %s" % ", ".join(acl_names(lab.show_targets(), vm.target_iqn)))
+    lines.append("  serial port (iPXE, then the OS from the LUN):")
+    lines += ["    | " + line for line in osboot.os_lines(result["serial"])]
     return "\n".join(lines)
 
 
@@ -480,9 +536,8 @@ def command_boot(directory: Path, names: list) -> int:
         return 1
     lab = SanLab.from_state(directory, state)
     vms = [vm for vm in lab.vms if not names or vm.name in names]
-    print("writing each machine's boot sector to its LUN through iSCSI (its own initiator name and CHAP)", flush=True)
-    lab.write_boot_images(vms)
-    print("booting %s under QEMU with iPXE" % ", ".join(vm.name for vm in vms), flush=True)
+    print("booting %s under QEMU: iPXE attaches each machine's LUN and leaves an iBFT; the golden OS loads from the "
+          "LUN and logs in again with the iBFT's values" % ", ".join(vm.name for vm in vms), flush=True)
     results = lab.boot(vms)
     for vm in vms:
         print(describe_boot(lab, vm, results[vm.name]), flush=True)

@@ -8,7 +8,8 @@ own NVRAM, which the BMC writes when a change is applied. Here the BMC is the Re
 (labkit/redfish.py); what it applied is in its root-only NVRAM file. At power-on the shim reads that,
 writes an iPXE script doing what the firmware would (DHCP or a static address, `initiator-iqn`, CHAP
 username/password, `sanboot` of the target), and starts QEMU with Debian's `ipxe.lkrn` as the kernel
-and the script as its initrd (iPXE runs an initrd script; this works under TCG here). The DHCP
+and the script as its initrd (iPXE runs an initrd script; this works under TCG here). As from its NIC's
+ROM, iPXE leaves an iBFT with those values, from which the golden OS (labkit.osimage) logs in again. The DHCP
 reservation of such a machine carries no root path: the target comes from the BMC alone.
 
 The script holds the CHAP secret, as the NIC's NVRAM does: it is root-only and only its path is on
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 import labkit
-from labkit import boot
+from labkit import boot, osboot
 
 IPXE_LKRN = Path("/usr/lib/ipxe/ipxe.lkrn")
 NO_ISCSI = "SANBOOT-SHIM: iSCSI boot is not enabled on this NIC"
@@ -88,8 +89,9 @@ def write_script(workdir: Path, name: str, settings: dict) -> Path:
 
 
 def start_vm(cleanup: labkit.Cleanup, netns: str, tap: str, mac: str, serial_log: Path, script: Path,
-             memory_mb: int = 128):
-    """A QEMU machine that boots the way its NIC's firmware would with the BMC's settings (iPXE, TCG)."""
+             memory_mb: int = 128, extra_args=()):
+    """A QEMU machine that boots the way its NIC's firmware would with the BMC's settings (iPXE, TCG).
+    extra_args: more QEMU options (a QMP socket, say)."""
     if not IPXE_LKRN.exists():
         raise labkit.LabError("%s is missing: install Debian's ipxe package (bindep.txt)" % IPXE_LKRN)
     serial_log.write_text("")
@@ -97,20 +99,25 @@ def start_vm(cleanup: labkit.Cleanup, netns: str, tap: str, mac: str, serial_log
             "-monitor", "none", "-serial", "file:%s" % serial_log, "-no-reboot",
             "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no" % tap,
             "-device", "e1000,netdev=net0,mac=%s,romfile=" % mac, "-kernel", str(IPXE_LKRN), "-initrd", str(script)]
+    argv += [str(arg) for arg in extra_args]
     return labkit.start_daemon(cleanup, argv, serial_log.with_suffix(".qemu.log"), netns=netns)
 
 
-def wait_for_boot(serial_log: Path, name: str, timeout: float = 90.0, vm=None) -> tuple:
-    """As boot.wait_for_boot, also recognising the shim's own failure lines at once."""
+def wait_for_os(serial_log: Path, name: str, timeout: float = osboot.BOOT_TIMEOUT, vm=None, pause_at=None,
+                on_pause=None, qmp=None) -> tuple:
+    """As osboot.wait_for_os, also recognising at once the shim's line for a NIC whose BMC left iSCSI boot off
+    (its firmware then has nothing to boot from). Pausing is not offered for a machine booted through its BMC."""
+    if pause_at or on_pause or qmp:
+        raise labkit.LabError("pausing a machine that boots through its BMC is not supported")
     deadline = time.monotonic() + timeout
     while True:
-        outcome, detail = boot.wait_for_boot(serial_log, name, timeout=0, vm=vm)
-        if outcome in ("booted", "failed", "exited"):
-            return outcome, detail
-        text = boot.serial_text(serial_log)
-        for marker in (NO_ISCSI, "SANBOOT-SHIM: boot failed"):
-            if marker in text:
-                return "failed", marker
+        outcome, stage, detail = osboot.wait_for_os(serial_log, name, timeout=0, vm=vm)
+        if outcome != "timeout":
+            return outcome, stage, detail
+        lines = boot.serial_text(serial_log)
+        if NO_ISCSI in lines:
+            return "failed", "firmware", NO_ISCSI
         if time.monotonic() > deadline:
-            return "timeout", text
+            return outcome, stage, detail
         time.sleep(0.1)
+

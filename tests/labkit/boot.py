@@ -87,14 +87,16 @@ def start_radvd(cleanup: Cleanup, netns: str, interface: str, prefix: str, workd
                         workdir / "radvd.log", netns=netns)
 
 
-def start_vm(cleanup: Cleanup, netns: str, tap: str, mac: str, serial_log: Path, memory_mb: int = 128):
+def start_vm(cleanup: Cleanup, netns: str, tap: str, mac: str, serial_log: Path, memory_mb: int = 128,
+             extra_args=()):
     """A QEMU machine whose only boot device is its NIC's iPXE ROM. TCG: the CPU here has no
-    virtualisation extensions, and iPXE hangs under a /dev/kvm without them."""
+    virtualisation extensions, and iPXE hangs under a /dev/kvm without them. extra_args: more QEMU
+    options (a QMP socket, say)."""
     serial_log.write_text("")
     argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", str(memory_mb), "-nographic", "-display", "none",
             "-monitor", "none", "-serial", "file:%s" % serial_log, "-no-reboot",
             "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no" % tap,
-            "-device", "e1000,netdev=net0,mac=%s" % mac, "-boot", "n"]
+            "-device", "e1000,netdev=net0,mac=%s" % mac, "-boot", "n"] + [str(arg) for arg in extra_args]
     return start_daemon(cleanup, argv, serial_log.with_suffix(".qemu.log"), netns=netns)
 
 

@@ -78,14 +78,15 @@ class LabBmcs:
         self.entries = dict(state.get("machines") or {})
         self.machines = tuple(name for name, entry in self.entries.items() if entry["boot_parameters"] == "bmc")
 
-    def start_machine(self, cleanup, vm):
+    def start_machine(self, cleanup, vm, memory_mb=256, extra_args=()):
         """A machine that boots through its BMC: the shim with what the BMC applied. None for the others."""
         if self.boot_parameters(vm) != "bmc":
             return None
         settings = bmcboot.nic_settings(Path(self.entries[vm.name]["nvram"]), vm.mac)
         script = bmcboot.write_script(self.lab.directory, vm.name, settings)
-        machine = bmcboot.start_vm(cleanup, self.lab.netns, vm.tap, vm.mac, vm.serial_log, script)
-        return machine, bmcboot.wait_for_boot
+        machine = bmcboot.start_vm(cleanup, self.lab.netns, vm.tap, vm.mac, vm.serial_log, script, memory_mb=memory_mb,
+                                   extra_args=extra_args)
+        return machine, bmcboot.wait_for_os
 
     def applied(self, vm) -> dict:
         """What the machine's NIC holds, as its BMC applied it (secrets removed: for showing)."""

@@ -6,7 +6,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The argument specs of san_volume and san_volume_info: the common options, and those each
+"""The argument specs of san_volume, san_volume_info and san_image: the common options, and those each
 registered backend adds (its CONNECTION_OPTIONS and VOLUME_OPTIONS)."""
 
 from __future__ import annotations
@@ -49,6 +49,26 @@ def info_argument_spec() -> dict:
         "name": {"type": "str"},
         "backend": {"type": "str", "default": "tgt"},
         "portal": {"type": "str"},
+    }
+    spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
+    return spec
+
+
+def image_argument_spec() -> dict:
+    """san_image: the image, the LUN (root_path, or portal + target_iqn + lun), the login, and where the
+    backend keeps the image record (backend and its connection options)."""
+    spec = {
+        "image": {"type": "path", "required": True},
+        "image_format": {"type": "str"},
+        "root_path": {"type": "str"},
+        "portal": {"type": "str"},
+        "target_iqn": {"type": "str"},
+        "lun": {"type": "int"},
+        "initiator_iqn": {"type": "str", "required": True},
+        "chap": dict(_CREDENTIAL),
+        "mutual_chap": dict(_CREDENTIAL),
+        "force": {"type": "bool", "default": False},
+        "backend": {"type": "str", "default": "tgt"},
     }
     spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
     return spec

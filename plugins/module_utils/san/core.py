@@ -323,6 +323,18 @@ class SanBackend:
     def uncommit(self, name):
         """After a delete: forget the volume's record."""
 
+    # images (san_image): what was written onto a volume's data, kept with the volume
+    def image_record(self, volume):
+        """The image record kept with volume, a dict of digest, format, size_bytes and state ("writing"
+        or "written"), or None. The core checks it (san_image.valid_record)."""
+        return None
+
+    def record_image(self, volume, record):
+        """Keep record (the dict image_record returns) with volume, replacing the one before (tgt: a line
+        in the volume's 0600 config file; an array: a tag on the volume). Called under lock()."""
+        raise SanError("the %s backend cannot keep an image record with a volume, which san_image needs to know "
+                       "what it wrote" % self.name)
+
 
 # --- planning -----------------------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.con
     CONFIG_PREFIX,
     CONFIG_SUFFIX,
     DEFAULT_CONFIG_DIR,
+    IMAGE_FIELDS,
     NO_ADDRESS,
     SAFE_CREDENTIAL,
     SAFE_CREDENTIAL_RULE,
@@ -458,7 +459,9 @@ class TgtBackend(SanBackend):
         return render_config({"name": desired.name, "size_bytes": size, "target_iqn": desired.target_iqn,
                               "lun": desired.lun, "path": desired.path, "initiators": desired.initiators,
                               "allowed_addresses": desired.allowed_addresses, "chap": desired.chap,
-                              "mutual_chap": desired.mutual_chap})
+                              "mutual_chap": desired.mutual_chap,
+                              # san_image's record survives san_volume's rewrites.
+                              "image": (self.read_records().get(desired.name) or {}).get("image")})
 
     def _current_record_text(self, name):
         path = self.config_path(name)
@@ -483,6 +486,16 @@ class TgtBackend(SanBackend):
         if text != self._current_record_text(desired.name):
             write_private_file(self.config_path(desired.name), text)
         self._created_tids, self._created_accounts, self._created_files = [], [], []
+
+    def image_record(self, volume):
+        return (self.read_records().get(volume.name) or {}).get("image")
+
+    def record_image(self, volume, record):
+        current = self.read_records().get(volume.name)
+        if current is None:
+            raise SanError("volume '%s' has no config file in %s to record its image in" % (volume.name, self.config_dir))
+        current["image"] = {field: record[field] for field in IMAGE_FIELDS} if record else None
+        write_private_file(self.config_path(volume.name), render_config(current))
 
     def uncommit(self, name):
         try:

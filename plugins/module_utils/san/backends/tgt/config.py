@@ -28,6 +28,9 @@ DEFAULT_CONFIG_DIR = "/etc/tgt/conf.d"
 CONFIG_PREFIX = "sanboot-"
 CONFIG_SUFFIX = ".conf"
 CONFIG_MARKER = "# sanboot.iscsi volume:"
+# What san_image wrote onto the volume (digest, format, size_bytes, state): one line, kept by every rewrite.
+IMAGE_MARKER = "# sanboot.iscsi image:"
+IMAGE_FIELDS = ("digest", "format", "size_bytes", "state")
 CONFIG_FORMAT = 1
 # Matches no address (tgt parses address rules with getaddrinfo(AI_NUMERICHOST)); see the module docstring.
 NO_ADDRESS = "NONE"
@@ -48,7 +51,7 @@ def acl_rules(initiators, allowed_addresses) -> list:
 
 def render_config(record) -> str:
     """One volume's config file. record: name, size_bytes, target_iqn, lun, path, initiators,
-    allowed_addresses, chap, mutual_chap (Credential or None). Deterministic: same record, same text."""
+    allowed_addresses, chap, mutual_chap (Credential or None), image (san_image's record, or None). Deterministic: same record, same text."""
     lines = [
         "# Managed by sanboot.iscsi (san_volume): changes made here are overwritten on the next run.",
         "# It holds CHAP secrets: it must stay mode 0600, owned by root.",
@@ -58,6 +61,9 @@ def render_config(record) -> str:
         "        lun %d" % record["lun"],
         "    </backing-store>",
     ]
+    if record.get("image"):
+        fields = " ".join("%s=%s" % (field, record["image"][field]) for field in IMAGE_FIELDS)
+        lines.insert(3, "%s %s" % (IMAGE_MARKER, fields))
     if not record["allowed_addresses"]:
         lines.append("    # NONE matches no address: without an initiator-address, tgt-admin would admit every address.")
     for rule in acl_rules([], record["allowed_addresses"]):
@@ -84,6 +90,10 @@ def parse_config(text) -> dict:
             record["name"] = fields.get("name")
             record["size_bytes"] = int(fields.get("size_bytes", "0")) or None
             marker = True
+            continue
+        if body.startswith(IMAGE_MARKER):
+            fields = dict(part.split("=", 1) for part in body[len(IMAGE_MARKER):].split() if "=" in part)
+            record["image"] = {field: fields.get(field) for field in IMAGE_FIELDS}
             continue
         if not body or body.startswith("#"):
             continue
