@@ -203,7 +203,7 @@ BMC_VARS = {"vault_bmc_password": "SbtExampleBmc1", "vault_idrac_password": "Sbt
 
 def test_bmc_examples_run_against_the_redfish_test_double(examples, cleanup, workdir, run_tool):
     bmcs = {address: redfish.RedfishBmc.start(cleanup, workdir, profile=profile, mac=mac, username=user,
-                                              password=password, name=address.split(".")[0])
+                                              password=password, name=address.split(".", maxsplit=1)[0])
             for address, (profile, mac, user, password) in EXAMPLE_BMCS.items()}
     ca_path = str(next(iter(bmcs.values())).ca_path)
 

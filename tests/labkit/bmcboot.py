@@ -120,4 +120,3 @@ def wait_for_os(serial_log: Path, name: str, timeout: float = osboot.BOOT_TIMEOU
         if time.monotonic() > deadline:
             return outcome, stage, detail
         time.sleep(0.1)
-
