@@ -16,6 +16,7 @@ options:
   backend:
     description: The kind of DHCP server.
     type: str
+    # Mirrors plugins/module_utils/dhcp/registry.py (BACKENDS, DEFAULT_BACKEND); a unit test holds them equal.
     choices: [kea]
     default: kea
   api_url:

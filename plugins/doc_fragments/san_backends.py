@@ -17,6 +17,8 @@ options:
       - V(tgt) is the Linux SCSI target framework (C(tgtd)), driven with C(tgtadm) on the storage host. The module
         must run on that host, as root (use C(delegate_to) and C(become)).
     type: str
+    # Mirrors plugins/module_utils/san/registry.py (BACKENDS, DEFAULT_BACKEND); a unit test holds them equal.
+    choices: [tgt]
     default: tgt
   portal:
     description:

@@ -22,7 +22,10 @@ description:
     Prefer CHAP typed into the NIC boot BIOS, or an isolated boot network."
   - "First backend: C(kea), the Kea DHCPv4 server through its control agent's REST API. Where the server has
     the C(host_cmds) hook (open source from Kea 3.0) the module uses C(reservation-get), C(reservation-add) and
-    C(reservation-del). Otherwise (for example Debian's Kea 2.2) it changes the whole configuration:
+    C(reservation-del), and C(reservation-update) where offered, which changes a reservation in place (without it,
+    an update is a delete and an add, and a DHCP request in between finds no reservation). Whatever fails after
+    the first change (a refused add, the check, C(config-write)) puts back the reservations exactly as they were.
+    Otherwise (for example Debian's Kea 2.2) it changes the whole configuration:
     C(config-get), edit, C(config-test), C(config-set), C(config-write), with a re-read before the set and a
     check after it, retried when another writer changed the configuration in between. See the collection's
     C(docs/dhcp.md) for what that guarantees with concurrent runs."
@@ -92,13 +95,19 @@ options:
         description: Full iSCSI name of the boot target. Required. A target alias is refused, because boot ROMs cannot resolve it.
         type: str
       server:
-        description: The iSCSI portal, an IPv4 or IPv6 address or a DNS name. Required.
+        description:
+          - The iSCSI portal, an IPv4 or IPv6 address (with or without brackets) or a DNS name. Required.
+          - An IPv6 address is written in brackets in the root path, as RFC 4173 says (V(iscsi:[fd00::5]:6:3260:1:...)).
         type: str
       port:
         description: TCP port of the portal. Default 3260.
         type: raw
       lun:
-        description: The boot LUN, 0 to 16383; written in hexadecimal in the root path. Default 1.
+        description:
+          - The boot LUN, 0 to 16383; written in hexadecimal in the root path, as RFC 4173 says and iPXE reads it.
+            Default 1.
+          - "LUN 10 and above: dracut and OpenStack Ironic read that field as decimal (LUN 10 is written V(a)), so
+            the module warns; LUNs 0 to 9 read the same everywhere."
         type: raw
       protocol:
         description: Transport protocol; RFC 4173 defines only 6 (TCP). Default 6.
@@ -150,7 +159,8 @@ options:
   persist:
     description:
       - Write the configuration to the server's configuration file after a change (Kea C(config-write)), so a restart
-        keeps it. If writing fails the change is taken back. With V(false) the change lives only until the server restarts.
+        keeps it. If writing fails the change is taken back, on both of Kea's paths (C(host_cmds) and the
+        configuration round trip), and the module fails. With V(false) the change lives only until the server restarts.
     type: bool
     default: true
 notes:
@@ -374,6 +384,8 @@ def main():
         result = run_reservation(module.params, BACKENDS, check_mode=module.check_mode)
     except DhcpError as exc:
         module.fail_json(msg=str(exc))
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff

@@ -78,11 +78,13 @@ options:
       - The full iSCSI name of the volume's target, given to the servers' boot firmware (which cannot use target
         aliases). Default C(<target_prefix>:<name>), lowercase.
       - It cannot be changed on an existing volume, and no two volumes may share it.
+      - Mutually exclusive with O(target_prefix).
     type: str
   target_prefix:
     description:
       - The IQN the default O(target_iqn) starts with, for example C(iqn.2026-11.com.example.san). Required unless
         O(target_iqn) is given.
+      - Mutually exclusive with O(target_iqn).
     type: str
   lun:
     description:
@@ -106,15 +108,20 @@ options:
     elements: str
   chap:
     description:
-      - One-way CHAP, the credentials the initiator must present. Omit it for no CHAP (an existing account is then
-        unbound from the volume).
+      - One-way CHAP, the credentials the initiator must present.
+      - "Left out, the volume's CHAP stays as it is (RV(kept) says so): a play that lost a variable must never weaken
+        a boot LUN to access by initiator name only, which anyone can claim. A new volume made without it has no
+        CHAP. Removing CHAP takes O(remove_chap=true)."
       - "B(tgt): an account name belongs to the whole target daemon, so volumes may share a username only with the
         same secret."
+      - Mutually exclusive with O(remove_chap).
     type: dict
     suboptions:
       username:
         description:
-          - The CHAP user name. B(tgt) - letters, digits and C(_.:@+=,%/^-).
+          - The CHAP user name. Each backend has its own rule for the characters, checked before anything changes.
+            B(tgt) - letters, digits and C(_.:@+=%/^-); no comma, because C(tgtd) splits C(user=...,password=...) at
+            the first comma.
         type: str
         required: true
       secret:
@@ -128,6 +135,9 @@ options:
     description:
       - Mutual CHAP, the credentials the target presents to the initiator. Needs O(chap), and its secret must differ
         from O(chap.secret). Same rules as O(chap).
+      - Left out, the volume's mutual CHAP stays as it is (RV(kept) says so). Removing it takes
+        O(remove_mutual_chap=true), or O(remove_chap=true), which removes both.
+      - Mutually exclusive with O(remove_mutual_chap).
     type: dict
     suboptions:
       username:
@@ -140,6 +150,22 @@ options:
           - The target's CHAP secret, 12 to 16 characters.
         type: str
         required: true
+  remove_chap:
+    description:
+      - Remove the volume's CHAP, and its mutual CHAP with it (mutual CHAP needs CHAP). Afterwards the initiators
+        in O(initiators) and O(allowed_addresses) log in without any secret.
+      - "Removing CHAP is an explicit option, never the effect of leaving O(chap) out, so that a lost variable
+        cannot weaken a boot LUN. The access rules are narrowed before CHAP goes, so that no moment is less
+        protected than the old and the new state."
+      - Mutually exclusive with O(chap).
+    type: bool
+    default: false
+  remove_mutual_chap:
+    description:
+      - Remove only the volume's mutual CHAP (the target's own credentials); its one-way CHAP stays.
+      - Mutually exclusive with O(mutual_chap).
+    type: bool
+    default: false
   clone_from:
     description:
       - Create the volume as a copy of this one, the name of an existing volume (its backing data), or the absolute
@@ -166,6 +192,11 @@ notes:
     could read them. C(tgt-admin), which restores the volumes at start, does put them on C(tgtadm) command lines for
     a moment."
   - "Changing a CHAP secret does not disconnect an initiator that is logged in: CHAP is checked at login."
+  - "Changes fail closed: CHAP is set before access is widened, new CHAP credentials work before the old ones stop
+    (both may work for a moment), access is narrowed before CHAP is removed, and a change that fails midway is
+    undone, so that the volume ends with its old or its new protection, never less. Running the task again then
+    makes the change."
+  - Runs against one target are serialized; a run waits at most 5 minutes for another, then fails naming it.
 seealso:
   - module: sanboot.iscsi.san_volume_info
   - plugin: sanboot.iscsi.root_path
@@ -224,6 +255,26 @@ EXAMPLES = r"""
     chap:
       username: winboot01
       secret: "{{ vault_winboot01_chap_secret }}"
+  delegate_to: san01.example.com
+  become: true
+
+- name: Drop only the mutual CHAP of a volume; its one-way CHAP, left out here, stays as it is
+  sanboot.iscsi.san_volume:
+    name: winboot01
+    target_prefix: iqn.2026-11.com.example.san
+    initiators:
+      - iqn.1991-05.com.microsoft:winboot01.example.com
+    remove_mutual_chap: true
+  delegate_to: san01.example.com
+  become: true
+
+- name: Stop using CHAP on a volume (explicitly; leaving chap out would keep it)
+  sanboot.iscsi.san_volume:
+    name: winboot01
+    target_prefix: iqn.2026-11.com.example.san
+    initiators:
+      - iqn.1991-05.com.microsoft:winboot01.example.com
+    remove_chap: true
   delegate_to: san01.example.com
   become: true
 
@@ -336,6 +387,14 @@ actions:
   elements: str
   sample:
     - "grow volume 'winboot01' from 60GiB (64424509440 bytes) to 80GiB (85899345920 bytes)"
+kept:
+  description:
+    - The credential options that were left out and whose current setting the volume keeps, V(chap) and/or
+      V(mutual_chap). Leaving them out never removes CHAP; O(remove_chap) and O(remove_mutual_chap) do.
+  returned: when an existing volume has CHAP or mutual CHAP that the task left out
+  type: list
+  elements: str
+  sample: [chap, mutual_chap]
 clone_method:
   description: How the clone was made, V(reflink) (copy-on-write) or V(sparse copy).
   returned: when the volume was created with O(clone_from)
@@ -346,12 +405,12 @@ clone_method:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import SanError, run_volume
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san.argspec import volume_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.argspec import volume_module_kwargs
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS
 
 
 def main():
-    module = AnsibleModule(argument_spec=volume_argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(**volume_module_kwargs())
 
     def run_command(argv):
         return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})

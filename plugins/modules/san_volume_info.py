@@ -130,12 +130,12 @@ volumes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import SanError, run_info
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san.argspec import info_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.argspec import info_module_kwargs
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS
 
 
 def main():
-    module = AnsibleModule(argument_spec=info_argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(**info_module_kwargs())
 
     def run_command(argv):
         return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})

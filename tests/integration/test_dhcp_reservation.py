@@ -22,6 +22,8 @@ import pytest
 import labkit
 from labkit.kea import KeaLab, run_play, sub_options
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import parse_root_path
+
 TARGET = "iqn.2026-11.test:boot1"
 INITIATOR = "iqn.2026-11.test:vm1"
 CHAP_USER = "vmuser"
@@ -96,12 +98,25 @@ def test_boot_reservation_is_served_with_check_diff_and_idempotence(lab, workdir
     assert checked["changed"] is True
     assert lab.config() == before, "check mode changed the server"
 
+    # A second server whose portal is an IPv6 address, with a boot LUN of 10 or more (issue 11).
+    v6_mac, v6_ip = "52:54:00:12:34:66", "10.77.0.66"
+    v6_task = boot_task(v6_mac, v6_ip, "winboot66")
+    v6_task["sanboot.iscsi.dhcp_reservation"]["iscsi"].update(server="[FD00:0::5]", lun=11)
     run = run_play(lab, workdir, [
         dict(boot_task(mac, ip, "winboot01", chap=True), diff=True),
         boot_task(mac, ip, "winboot01", chap=True),
         {"name": "read it back", "sanboot.iscsi.dhcp_reservation_info": {"mac": mac.upper().replace(":", "-")}},
+        v6_task,
     ])
     applied, again, info = run[0], run[1], run[2]
+    v6 = run[3]
+    assert v6["changed"] is True and v6["root_path"] == "iscsi:[fd00::5]:6:3260:b:" + TARGET, v6
+    assert any(warning.startswith("iscsi.lun 11 goes into the root path (option 17) as 'b'") and "decimal" in warning
+               for warning in v6["warnings"]), v6
+    v6_lease = lab.dhcp_client.lease(v6_mac)
+    assert v6_lease.rootpath == v6["root_path"]
+    assert parse_root_path(v6_lease.rootpath) == {"server": "fd00::5", "protocol": 6, "port": 3260, "lun": 11,
+                                                  "target_iqn": TARGET}
     assert not applied.get("failed"), applied
     assert applied["changed"] is True
     assert applied["root_path"] == root_path

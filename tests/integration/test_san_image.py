@@ -55,8 +55,27 @@ def sha256(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def parent_pid(pid: str):
+    try:
+        with open("/proc/%s/stat" % pid) as stream:
+            return stream.read().rsplit(")", 1)[1].split()[1]
+    except (OSError, IndexError):
+        return None
+
+
+def descends_from_this_test(pid: str) -> bool:
+    """The process is ours (the ansible-playbook run, its module, qemu-img): other test runs on the
+    same machine, which may use the same test secrets, are not what this test watches."""
+    ancestor, seen = str(os.getpid()), 0
+    while pid and pid not in ("0", "1") and seen < 64:
+        if pid == ancestor:
+            return True
+        pid, seen = parent_pid(pid), seen + 1
+    return False
+
+
 class CmdlineWatch:
-    """Reads every process's command line, as any local user can, until stopped."""
+    """Reads the command line of every process this test started, as any local user can, until stopped."""
 
     def __init__(self, secrets):
         self.secrets = [secret.encode() for secret in secrets]
@@ -67,7 +86,7 @@ class CmdlineWatch:
     def _run(self):
         while not self._stop.is_set():
             for entry in os.scandir("/proc"):
-                if not entry.name.isdigit():
+                if not entry.name.isdigit() or not descends_from_this_test(entry.name):
                     continue
                 try:
                     with open("/proc/%s/cmdline" % entry.name, "rb") as stream:

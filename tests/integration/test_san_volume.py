@@ -112,10 +112,14 @@ def test_create_then_only_the_right_initiator_with_the_right_chap_logs_in(lab):
     # A real secret change: the old secret stops working, the new one works, and it is stable.
     rotate = lab.volume_task("boot01", size="64M", initiators=[CLIENT],
                              chap={"username": "boot01-in", "secret": SECRET_NEW}, mutual_chap=MUTUAL)
-    rotated = lab.play(rotate, rotate)
-    assert (rotated[0]["changed"], rotated[1]["changed"]) == (True, False)
+    # A play that lost its CHAP variables: CHAP stays as it is, and the result says so.
+    lost = lab.volume_task("boot01", size="64M", initiators=[CLIENT])
+    rotated = lab.play(rotate, rotate, lost)
+    assert (rotated[0]["changed"], rotated[1]["changed"], rotated[2]["changed"]) == (True, False, False)
+    assert rotated[2]["kept"] == ["chap", "mutual_chap"] and rotated[2]["volume"]["chap_username"] == "boot01-in"
     assert login(lab, "boot01", chap=("boot01-in", SECRET_NEW)).returncode == 0
     assert login(lab, "boot01", chap=("boot01-in", SECRET)).returncode != 0
+    assert login(lab, "boot01", chap=None).returncode != 0
 
 
 def test_grow_keeps_data_and_sessions_and_absent_respects_them(lab):
@@ -346,6 +350,14 @@ BAD_INPUT = [
     ({"chap": CHAP, "mutual_chap": {"username": "other", "secret": SECRET}}, "mutual_chap.secret must differ from chap.secret"),
     ({"allowed_addresses": ["10.0.0.5/24"]}, "allowed_addresses: address '10.0.0.5/24' has host bits set"),
     ({"name": "bad name"}, "name: 'bad name' is not a volume name"),
+    # tgtd would cut the account name at the comma and take the rest for a garbage secret.
+    ({"chap": {"username": "new,vol", "secret": SECRET}},
+     "chap.username 'new,vol' may contain only letters, digits and _ . : @ + = % / ^ - (no comma: tgtd splits"),
+    ({"chap": CHAP, "remove_chap": True}, "parameters are mutually exclusive: chap|remove_chap"),
+    ({"mutual_chap": MUTUAL, "chap": None}, "missing parameter(s) required by 'mutual_chap': chap"),
+    ({"target_iqn": target("newvol"), "target_prefix": PREFIX}, "parameters are mutually exclusive: "
+                                                                "target_iqn|target_prefix"),
+    ({"backend": "purestorage"}, "value of backend must be one of: tgt, got: purestorage"),
 ]
 
 

@@ -10,12 +10,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS, DEFAULT_BACKEND
 
 
 def connection_argument_spec() -> dict:
     return {
-        "backend": {"type": "str", "default": "kea", "choices": [backend.name for backend in BACKENDS]},
+        "backend": {"type": "str", "default": DEFAULT_BACKEND, "choices": sorted(BACKENDS)},
         "api_url": {"type": "str", "required": True},
         "api_username": {"type": "str"},
         "api_password": {"type": "str", "no_log": True},

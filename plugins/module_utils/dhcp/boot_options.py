@@ -19,6 +19,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
     NamingError,
     build_root_path,
     normalize_iqn,
+    parse_root_path,
     validate_chap,
 )
 
@@ -36,6 +37,25 @@ ISCSI_KEYS = ("target_iqn", "server", "port", "lun", "protocol", "initiator_iqn"
 # DHCP carries options in clear text: any secret placed in a reservation is readable on the wire.
 CLEARTEXT_WARNING = ("iscsi.chap puts the CHAP secret into DHCP options 190/191, which DHCP sends in clear text to "
                      "anyone on the segment; prefer CHAP set in the NIC boot BIOS, or an isolated boot network")
+# LUNs below this read the same in hexadecimal and decimal.
+LUN_READ_ALIKE = 10
+
+
+def lun_warning(lun):
+    """The warning for a boot LUN that hexadecimal and decimal readers of option 17 see differently, or None.
+
+    RFC 4173 writes the LUN field in hexadecimal and iPXE reads it so; dracut and OpenStack Ironic
+    read it as decimal. The collection keeps hexadecimal (the standard) and says so.
+    """
+    if lun < LUN_READ_ALIKE:
+        return None
+    hexadecimal = format(lun, "x")
+    decimal_reading = ("LUN %d" % int(hexadecimal) if hexadecimal.isdigit() else
+                       "no LUN at all (the field is not a decimal number)")
+    return ("iscsi.lun %d goes into the root path (option 17) as '%s', in hexadecimal as RFC 4173 says and iPXE reads it; "
+            "dracut and OpenStack Ironic read that field as decimal and would find %s. Boot LUNs 0 to 9 read the same "
+            "everywhere: prefer one of them when such clients boot from this reservation"
+            % (lun, hexadecimal, decimal_reading))
 
 
 def normalize_iscsi(iscsi) -> dict:
@@ -56,11 +76,9 @@ def normalize_iscsi(iscsi) -> dict:
                                                 lun=settings["lun"], protocol=settings["protocol"])
     except NamingError as exc:
         raise NamingError("iscsi: %s" % exc) from None
-    # The canonical values, as the root path carries them.
-    settings["target_iqn"] = settings["root_path"].split(":", 5)[5]
-    settings["port"] = int(settings["port"])
-    settings["lun"] = int(settings["lun"])
-    settings["protocol"] = int(settings["protocol"])
+    # The canonical values, as the root path carries them (parsed by the naming core, the one place
+    # that knows root paths: an IPv6 server sits in brackets and holds colons itself).
+    settings.update(parse_root_path(settings["root_path"]))
     if settings.get("initiator_iqn"):
         try:
             settings["initiator_iqn"] = normalize_iqn(settings["initiator_iqn"])
@@ -74,7 +92,11 @@ def normalize_iscsi(iscsi) -> dict:
 def boot_option_values(iscsi, hostname=None) -> dict:
     """Option code -> value for a reservation: 17 always, 203 when an initiator IQN is given,
     12 when a hostname is given, and iPXE's 190/191 (inside 175) only when CHAP is given."""
-    settings = normalize_iscsi(iscsi)
+    return option_values(normalize_iscsi(iscsi), hostname)
+
+
+def option_values(settings, hostname=None) -> dict:
+    """boot_option_values for settings normalize_iscsi already returned (normalise once)."""
     values = {OPTION_ROOT_PATH: settings["root_path"]}
     if settings.get("initiator_iqn"):
         values[OPTION_INITIATOR_IQN] = settings["initiator_iqn"]

@@ -38,7 +38,6 @@ import ipaddress
 import os
 import stat
 import tempfile
-import time
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options import (
     OPTION_HOSTNAME,
@@ -46,16 +45,15 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options im
     OPTION_IPXE_ENCAPSULATED,
     OPTION_IPXE_PASSWORD,
     OPTION_ROOT_PATH,
-    boot_option_values,
+    lun_warning,
     normalize_iscsi,
+    option_values,
 )
+from ansible_collections.sanboot.iscsi.plugins.module_utils import locking
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, normalize_mac, validate_hostname
 
-try:
-    import fcntl
-    HAS_FCNTL = True
-except ImportError:  # not on Windows controllers; the lock is then skipped (see writer_lock)
-    HAS_FCNTL = False
+# Not on Windows controllers; the lock is then skipped (see writer_lock).
+HAS_FCNTL = locking.HAS_FCNTL
 
 SPACE_DHCP4 = "dhcp4"
 MASK = "********"
@@ -90,6 +88,8 @@ class ReservationRequest:
         self.replace = False
         self.persist = True
         self.secrets = []
+        # Warnings for the module to show (a boot LUN that decimal readers of option 17 misread).
+        self.warnings = []
 
     @property
     def chap(self) -> bool:
@@ -136,10 +136,13 @@ def build_request(params: dict) -> ReservationRequest:
     if iscsi:
         try:
             request.iscsi = normalize_iscsi(_without_none(iscsi))
-            request.boot_values = boot_option_values(_without_none(iscsi))
         except NamingError as exc:
             raise DhcpError(str(exc)) from None
+        request.boot_values = option_values(request.iscsi)
         request.root_path = request.iscsi["root_path"]
+        warning = lun_warning(request.iscsi["lun"])
+        if warning:
+            request.warnings.append(warning)
         if request.chap:
             request.secrets.append(request.boot_values[OPTION_IPXE_PASSWORD])
     request.options = normalize_user_options(params.get("options") or [], request)
@@ -463,27 +466,16 @@ class writer_lock:
         if not HAS_FCNTL:
             return self
         self._private_directory()
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        self._fd = os.open(self.path, flags, 0o600)
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-            if time.monotonic() > deadline:
-                os.close(self._fd)
-                self._fd = None
-                raise DhcpError("another writer of %s on this host held the lock %s for more than %d s; nothing changed"
-                                % (self.key, self.path, self.wait))
-            time.sleep(0.05)
+        try:
+            self._fd = locking.acquire(self.path, self.wait, "dhcp_reservation, writer of %s" % self.key)
+        except locking.LockTimeout as exc:
+            raise DhcpError("another writer of %s on this host held the lock %s for more than %d s (%s); nothing "
+                            "changed" % (self.key, self.path, self.wait, exc)) from None
+        return self
 
     def __exit__(self, *exc_info):
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            locking.release(self._fd)
             self._fd = None
         return False
 
@@ -530,17 +522,22 @@ class DhcpBackend:
 
 
 def select_backend(name, backends):
-    """The backend class called `name` among `backends` (the classes a module offers)."""
-    for backend in backends:
-        if backend.name == name:
-            return backend
-    raise DhcpError("backend '%s' is not available; the backends are %s" % (name, ", ".join(sorted(b.name for b in backends))))
+    """The backend class called `name` in `backends` (name -> class: dhcp/registry.BACKENDS for the
+    modules, whose argument spec fills in registry.DEFAULT_BACKEND: the core names no default)."""
+    if not name:
+        raise DhcpError("backend is required: one of %s" % ", ".join(sorted(backends)))
+    if name not in backends:
+        raise DhcpError("backend '%s' is not available; the backends are %s" % (name, ", ".join(sorted(backends))))
+    return backends[name]
 
 
 def run_reservation(params: dict, backends, check_mode: bool = False) -> dict:
-    """The dhcp_reservation module without Ansible: validate, converge, and build the result (masked)."""
+    """The dhcp_reservation module without Ansible: validate, converge, and build the result (masked).
+
+    result["warnings"] lists what the module should warn about (never a secret)."""
+    backend_class = select_backend(params.get("backend"), backends)
     request = build_request(params)
-    backend = select_backend(params.get("backend") or "kea", backends)(params)
+    backend = backend_class(params)
     try:
         outcome = backend.converge(request, check_mode)
     except DhcpError as exc:
@@ -553,6 +550,8 @@ def run_reservation(params: dict, backends, check_mode: bool = False) -> dict:
         "diff": masked_diff(outcome.before, outcome.after, secret_keys,
                             {"option_defs": outcome.option_defs_before}, {"option_defs": outcome.option_defs_after}),
     }
+    if request.warnings:
+        result["warnings"] = list(request.warnings)
     return result
 
 
@@ -569,6 +568,6 @@ def run_reservation_info(params: dict, backends) -> dict:
         subnet = parse_subnet(params["subnet"])
     if params.get("subnet_id") not in (None, ""):
         subnet_id = parse_subnet_id(params["subnet_id"])
-    backend = select_backend(params.get("backend") or "kea", backends)(params)
+    backend = select_backend(params.get("backend"), backends)(params)
     reservations = backend.list_reservations(mac=mac, ip=ip, subnet=subnet, subnet_id=subnet_id)
     return {"changed": False, "reservations": [mask_reservation(reservation, backend.secret_keys) for reservation in reservations]}

@@ -12,10 +12,17 @@ A new backend is a package under dhcp/backends/ implementing dhcp.core.DhcpBacke
 BACKENDS, and its options in doc_fragments/dhcp_backends.py; dhcp_reservation and
 dhcp_reservation_info do not change. (Imports are static on purpose: Ansible ships a module with
 the module_utils it imports, and finds them by reading the imports.)
+
+DEFAULT_BACKEND is the one place the default backend is written: the modules' argument specs take
+it from here; the doc fragment's `default` and the iscsi_boot_dhcp role mirror it (a unit test
+holds them to it). san/registry.py has the same shape.
 """
 
 from __future__ import annotations
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.backend import KeaBackend
 
-BACKENDS = (KeaBackend,)
+BACKENDS = {
+    "kea": KeaBackend,
+}
+DEFAULT_BACKEND = "kea"

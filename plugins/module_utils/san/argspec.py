@@ -6,12 +6,17 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The argument specs of san_volume, san_volume_info and san_image: the common options, and those each
-registered backend adds (its CONNECTION_OPTIONS and VOLUME_OPTIONS)."""
+"""The argument specs of san_volume, san_volume_info and san_image: the common options, those each
+registered backend adds (its CONNECTION_OPTIONS and VOLUME_OPTIONS), and the rules between options
+(declared once in san.core, which checks them again for callers that are not modules).
+
+The modules call AnsibleModule(**volume_module_kwargs()) and AnsibleModule(**info_module_kwargs()).
+"""
 
 from __future__ import annotations
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import MUTUALLY_EXCLUSIVE, REQUIRED_BY
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS, DEFAULT_BACKEND
 
 _CREDENTIAL = {
     "type": "dict",
@@ -26,7 +31,7 @@ def volume_argument_spec() -> dict:
     spec = {
         "name": {"type": "str", "required": True},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "backend": {"type": "str", "default": "tgt"},
+        "backend": _backend_option(),
         "size": {"type": "str"},
         "target_iqn": {"type": "str"},
         "target_prefix": {"type": "str"},
@@ -35,6 +40,8 @@ def volume_argument_spec() -> dict:
         "allowed_addresses": {"type": "list", "elements": "str"},
         "chap": dict(_CREDENTIAL),
         "mutual_chap": dict(_CREDENTIAL),
+        "remove_chap": {"type": "bool", "default": False},
+        "remove_mutual_chap": {"type": "bool", "default": False},
         "clone_from": {"type": "str"},
         "portal": {"type": "str"},
         "force": {"type": "bool", "default": False},
@@ -47,11 +54,29 @@ def volume_argument_spec() -> dict:
 def info_argument_spec() -> dict:
     spec = {
         "name": {"type": "str"},
-        "backend": {"type": "str", "default": "tgt"},
+        "backend": _backend_option(),
         "portal": {"type": "str"},
     }
     spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
     return spec
+
+
+def _backend_option() -> dict:
+    return {"type": "str", "default": DEFAULT_BACKEND, "choices": sorted(BACKENDS)}
+
+
+def volume_module_kwargs() -> dict:
+    """AnsibleModule's keyword arguments for san_volume: the spec and the rules between options."""
+    return {
+        "argument_spec": volume_argument_spec(),
+        "mutually_exclusive": [list(group) for group in MUTUALLY_EXCLUSIVE],
+        "required_by": {option: list(needed) for option, needed in REQUIRED_BY.items()},
+        "supports_check_mode": True,
+    }
+
+
+def info_module_kwargs() -> dict:
+    return {"argument_spec": info_argument_spec(), "supports_check_mode": True}
 
 
 def image_argument_spec() -> dict:
@@ -68,7 +93,7 @@ def image_argument_spec() -> dict:
         "chap": dict(_CREDENTIAL),
         "mutual_chap": dict(_CREDENTIAL),
         "force": {"type": "bool", "default": False},
-        "backend": {"type": "str", "default": "tgt"},
+        "backend": _backend_option(),
     }
     spec.update(backend_argument_spec(BACKENDS, kinds=("CONNECTION_OPTIONS",)))
     return spec

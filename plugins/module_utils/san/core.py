@@ -83,6 +83,8 @@ class Credential:
 
 
 def credential_changes(current, desired) -> bool:
+    if desired is current:
+        return False  # kept as it is (its option was left out)
     if desired is None:
         return current is not None
     return not desired.same_as(current)
@@ -133,9 +135,16 @@ class Desired:
         self.size_bytes = values.get("size_bytes")
         self.initiators = values.get("initiators", [])
         self.allowed_addresses = values.get("allowed_addresses", [])
+        # chap/mutual_chap: as given, until resolve_credentials() fills in the ones omitted options keep.
         self.chap = values.get("chap")
         self.mutual_chap = values.get("mutual_chap")
+        self.remove_chap = values.get("remove_chap", False)
+        self.remove_mutual_chap = values.get("remove_mutual_chap", False)
+        # The credential options left out whose current value is kept ("chap", "mutual_chap").
+        self.kept = []
         self.clone_from = values.get("clone_from")
+        # (description, size_bytes) of clone_from, found once by plan_present.
+        self.clone_source = None
         self.portal = values.get("portal")
         self.force = values.get("force", False)
         self.remove_data = values.get("remove_data", False)
@@ -163,8 +172,47 @@ def parse_portal(value):
         raise SanInputError("portal: %s" % exc) from None
 
 
+# Rules between options, declared once: san/argspec.py hands them to AnsibleModule, and the core
+# checks them again for callers that are not modules (tests, the boot lab, other tools).
+MUTUALLY_EXCLUSIVE = (
+    ("chap", "remove_chap"),
+    ("mutual_chap", "remove_mutual_chap"),
+    ("target_iqn", "target_prefix"),
+)
+REQUIRED_BY = {"mutual_chap": ("chap",)}
+_EXCLUSIVE_WHY = {
+    "remove_chap": "remove_chap removes the CHAP that chap would set",
+    "remove_mutual_chap": "remove_mutual_chap removes the mutual CHAP that mutual_chap would set",
+    "target_prefix": "the target IQN is target_iqn, or <target_prefix>:<name> when target_iqn is not given",
+}
+
+
+def check_option_rules(params):
+    """MUTUALLY_EXCLUSIVE and REQUIRED_BY, with messages that name the options and the rule."""
+    for group in MUTUALLY_EXCLUSIVE:
+        given = [option for option in group if params.get(option) not in (None, False, "", [], {})]
+        if len(given) > 1:
+            raise SanInputError("%s: parameters are mutually exclusive: %s (%s)"
+                                % (given[0], "|".join(group), _EXCLUSIVE_WHY[group[1]]))
+    for option, needed in REQUIRED_BY.items():
+        if params.get(option) and not all(params.get(other) for other in needed):
+            raise SanInputError("%s needs %s: the target can only authenticate itself to an initiator that "
+                                "authenticated first" % (option, " and ".join(needed)))
+
+
+def check_backend_credential_rules(backend, option, credential):
+    """The backend's own character rules for CHAP user names and secrets (the secret is never shown)."""
+    if not backend.CHAP_USERNAME_PATTERN.match(credential.username):
+        raise SanInputError("%s.username '%s' may contain only %s on the %s backend" % (
+            option, credential.username, backend.CHAP_USERNAME_RULE, backend.name))
+    if not backend.CHAP_SECRET_PATTERN.match(credential.secret):
+        raise SanInputError("%s.secret may contain only %s on the %s backend"
+                            % (option, backend.CHAP_SECRET_RULE, backend.name))
+
+
 def desired_from_params(params, backend) -> Desired:
     """Validate every parameter (before anything is read or changed) and return the desired volume."""
+    check_option_rules(params)
     name = params.get("name")
     if not isinstance(name, str) or not VOLUME_NAME.match(name):
         raise SanInputError("name: %r is not a volume name: use %s" % (name, VOLUME_NAME_RULE))
@@ -218,6 +266,11 @@ def desired_from_params(params, backend) -> Desired:
             raise SanInputError(str(exc)) from None
         values["chap"] = Credential(chap["username"], chap["secret"]) if chap else None
         values["mutual_chap"] = Credential(mutual_chap["username"], mutual_chap["secret"]) if mutual_chap else None
+        for option in ("chap", "mutual_chap"):
+            if values[option] is not None:
+                check_backend_credential_rules(backend, option, values[option])
+        values["remove_chap"] = bool(params.get("remove_chap"))
+        values["remove_mutual_chap"] = bool(params.get("remove_mutual_chap"))
 
     clone_from = params.get("clone_from")
     if clone_from is not None and state == "present":
@@ -240,8 +293,17 @@ class SanBackend:
 
     Reading: list, get, find_clone_source, portal. Changing: create, clone, grow, delete, set_access,
     set_chap. Hooks for what only some products have: validate (product rules on input),
-    check_conflicts (names the product shares between volumes), extra_steps and commit (tgt:
-    load a recorded volume into the daemon, persist the config file).
+    check_conflicts (names the product shares between volumes), extra_steps (tgt: write the
+    volume's config file), commit and rollback (the end of a run), lock.
+
+    Failing closed (what every backend must keep, measured for tgt by tests/integration/test_san_faults.py):
+    no change may leave a volume, even for a moment, reachable with less than its old or its new
+    protection. So set_chap binds new credentials before the old ones go, set_access narrows
+    before it widens, create sets CHAP before it admits anyone, and each change a method makes is
+    remembered, so that rollback() can undo the run's changes in reverse order when a later step
+    fails. The core orders the steps (CHAP before access is widened, access narrowed before CHAP
+    is removed), reads the volume back with get() after the last step and only then calls commit();
+    any exception before that calls rollback().
     """
 
     name = "abstract"
@@ -250,6 +312,16 @@ class SanBackend:
     # Options the backend adds to both modules (how to reach it) and to san_volume only.
     CONNECTION_OPTIONS = {}
     VOLUME_OPTIONS = {}
+    # The characters the product can carry in CHAP user names and secrets, and the rule in words
+    # for messages ("<option>.username '...' may contain only <rule> on the <name> backend"). The
+    # core checks them before anything is read or changed. Default: printable ASCII without spaces
+    # (the naming core's rule); a backend narrows them to what its API or tools can carry.
+    CHAP_USERNAME_PATTERN = re.compile(r"^[\x21-\x7e]+$")
+    CHAP_USERNAME_RULE = "printable ASCII characters without spaces"
+    CHAP_SECRET_PATTERN = re.compile(r"^[\x21-\x7e]+$")
+    CHAP_SECRET_RULE = "printable ASCII characters without spaces"
+    # lock() waits at most this many seconds for another run, then fails naming the holder.
+    lock_wait = 300.0
 
     def __init__(self, params, run_command, warn):
         self.params = params
@@ -260,7 +332,11 @@ class SanBackend:
         """Release what __init__ or lock took (locks, connections)."""
 
     def lock(self):
-        """Serialize changes with other runs against the same target (held until close)."""
+        """Serialize changes with other runs against the same target (held until close).
+
+        Waits at most lock_wait seconds; then raises SanError naming what holds the lock (which
+        process, for which volume, since when) and saying that nothing was changed.
+        """
 
     # reading
     def list(self, include_unmanaged=False):
@@ -270,7 +346,9 @@ class SanBackend:
         raise NotImplementedError
 
     def find_clone_source(self, clone_from):
-        """Return (description, size_bytes) of the source, or raise SanInputError naming clone_from."""
+        """Return (description, size_bytes) of the source, or raise SanInputError naming clone_from.
+
+        Called once per run (plan_present keeps the answer in desired.clone_source)."""
         raise NotImplementedError
 
     def portal(self):
@@ -279,6 +357,8 @@ class SanBackend:
 
     # changing
     def create(self, desired):
+        """Make the volume (or serve a recorded one again). CHAP is set before any initiator is
+        admitted: access rules come last."""
         raise NotImplementedError
 
     def clone(self, clone_from, desired):
@@ -292,9 +372,18 @@ class SanBackend:
         raise NotImplementedError
 
     def set_access(self, current, initiators, allowed_addresses):
+        """Make the access rules these. Rules that go are removed before rules that come are added."""
         raise NotImplementedError
 
     def set_chap(self, current, chap, mutual_chap):
+        """Make the volume's one-way CHAP `chap` and its mutual CHAP `mutual_chap` (Credential or None).
+
+        These are the credentials the volume ends with: credentials that options left out keep
+        are passed in as they are (desired.kept says which), so None always means "no CHAP".
+        The new credentials work before the old ones stop working (both may work for a moment,
+        never neither while CHAP is wanted, never none needed); removing CHAP removes mutual CHAP
+        first. A failure leaves rollback() able to restore the old credentials.
+        """
         raise NotImplementedError
 
     # hooks
@@ -305,17 +394,27 @@ class SanBackend:
         """Product rules on input; raise SanInputError. Called before anything is read."""
 
     def check_conflicts(self, desired, current, others):
-        """Product rules that involve other volumes; raise SanInputError."""
+        """Product rules that involve other volumes or the current volume; raise SanInputError.
+
+        Called after resolve_credentials(), so desired.chap/mutual_chap are the credentials the
+        volume will have (a kept one may carry secret=None when the product cannot tell it)."""
 
     def extra_steps(self, current, desired):
-        """Steps only this product needs, as (description, callable) pairs."""
+        """Steps only this product needs, as (description, callable) pairs, run after the core's.
+
+        current is None for a new volume. Every step must change something (no placeholder
+        steps); tgt writes the volume's config file here."""
         return []
 
     def commit(self, desired):
-        """After all steps succeeded: record the volume (tgt: write its config file)."""
+        """Every step succeeded and get() shows the volume as planned: forget what rollback would undo."""
 
     def rollback(self):
-        """A step failed: undo what this run created (not what it changed), so that a re-run starts clean."""
+        """A step (or the check after the steps) failed: undo what this run changed, in reverse order.
+
+        Stops at a change it cannot undo (the volume is then in a state the run passed through,
+        each of which keeps the old or the new protection). Returns None, or a sentence saying
+        what could not be undone (the core adds it to the error message)."""
 
     def discard_cache(self):
         """Forget what was read, so that the next read shows the changes."""
@@ -355,8 +454,46 @@ def _names(values):
     return ", ".join(values) if values else "none"
 
 
+def resolve_credentials(desired, current):
+    """Fill in the credentials that options left out keep, and say so in desired.kept.
+
+    Omitting chap leaves the volume's CHAP as it is, and omitting mutual_chap leaves its mutual
+    CHAP as it is: a play that lost a variable must never weaken a boot LUN to initiator-name-only
+    access. Only remove_chap (CHAP and mutual CHAP, which needs CHAP) and remove_mutual_chap
+    remove them.
+    """
+    desired.kept = []
+    if current is None or desired.state != "present":
+        return
+    if desired.remove_chap:
+        desired.chap = desired.mutual_chap = None
+        return
+    if desired.chap is None and current.chap is not None:
+        desired.chap = current.chap
+        desired.kept.append("chap")
+    if desired.remove_mutual_chap:
+        desired.mutual_chap = None
+    elif desired.mutual_chap is None and current.mutual_chap is not None and desired.chap is not None:
+        desired.mutual_chap = current.mutual_chap
+        desired.kept.append("mutual_chap")
+    if desired.chap is not None and desired.mutual_chap is not None and desired.kept \
+            and desired.chap.secret is not None and desired.chap.secret == desired.mutual_chap.secret:
+        given = "mutual_chap" if "chap" in desired.kept else "chap"
+        raise SanInputError("%s.secret must differ from the secret of the %s that %s keeps (RFC 3720 8.2.1)" % (
+            given, "CHAP" if given == "mutual_chap" else "mutual CHAP", current.describe()))
+
+
+def _weakens_chap(current, desired):
+    return current.chap is not None and desired.chap is None
+
+
 def plan_present(backend, desired, current, others):
-    """The steps that take current to desired. Raises SanInputError for requests that are refused."""
+    """The steps that take current to desired. Raises SanInputError for requests that are refused.
+
+    Order (fail closed): CHAP is set before access is widened, and access is narrowed before CHAP
+    is removed; the backend's own steps (tgt: its config file) come last.
+    """
+    resolve_credentials(desired, current)
     for other in others:
         if other.target_iqn == desired.target_iqn:
             raise SanInputError("target_iqn: %s is already used by %s; each volume needs its own target IQN"
@@ -370,7 +507,8 @@ def plan_present(backend, desired, current, others):
             raise SanInputError("size is required to create volume '%s' (or clone_from, to copy an existing volume)"
                                 % desired.name)
         if desired.clone_from is not None:
-            source, source_size = backend.find_clone_source(desired.clone_from)
+            desired.clone_source = backend.find_clone_source(desired.clone_from)
+            source, source_size = desired.clone_source
             if desired.size_bytes is not None and desired.size_bytes < source_size:
                 raise SanInputError("size: %s is smaller than clone_from %s (%s): volumes only grow"
                                     % (_size_text(desired.size_bytes), source, _size_text(source_size)))
@@ -383,6 +521,7 @@ def plan_present(backend, desired, current, others):
                              ", CHAP user %s" % desired.chap.username if desired.chap else "",
                              ", mutual CHAP user %s" % desired.mutual_chap.username if desired.mutual_chap else ""),
                           lambda: backend.create(desired)))
+        steps.extend(Step(description, action) for description, action in backend.extra_steps(None, desired))
         return steps
 
     for option in ("target_iqn", "lun", "path"):
@@ -404,18 +543,22 @@ def plan_present(backend, desired, current, others):
         steps.append(Step("load %s into the target again (it is recorded but not served)" % current.describe(),
                           lambda: backend.create(desired)))
     else:
+        access = chap = None
         if (current.initiators, current.allowed_addresses) != (desired.initiators, desired.allowed_addresses):
-            steps.append(Step("set access of %s: initiators %s -> %s; addresses %s -> %s"
-                              % (current.describe(), _names(current.initiators), _names(desired.initiators),
-                                 _names(current.allowed_addresses), _names(desired.allowed_addresses)),
-                              lambda: backend.set_access(current, desired.initiators, desired.allowed_addresses)))
+            access = Step("set access of %s: initiators %s -> %s; addresses %s -> %s"
+                          % (current.describe(), _names(current.initiators), _names(desired.initiators),
+                             _names(current.allowed_addresses), _names(desired.allowed_addresses)),
+                          lambda: backend.set_access(current, desired.initiators, desired.allowed_addresses))
         chap_changes = [what for what, have, want in (("CHAP", current.chap, desired.chap),
                                                       ("mutual CHAP", current.mutual_chap, desired.mutual_chap))
                         if credential_changes(have, want)]
         if chap_changes:
-            steps.append(Step("set %s of %s (%s)" % (" and ".join(chap_changes), current.describe(),
-                                                     _chap_change_text(current, desired)),
-                              lambda: backend.set_chap(current, desired.chap, desired.mutual_chap)))
+            chap = Step("set %s of %s (%s)" % (" and ".join(chap_changes), current.describe(),
+                                               _chap_change_text(current, desired)),
+                        lambda: backend.set_chap(current, desired.chap, desired.mutual_chap))
+        # Never less than the old or the new protection in between: CHAP first, unless it is removed.
+        ordered = (access, chap) if _weakens_chap(current, desired) else (chap, access)
+        steps.extend(step for step in ordered if step is not None)
     steps.extend(Step(description, action) for description, action in backend.extra_steps(current, desired))
     return steps
 
@@ -495,7 +638,7 @@ def build_diff(current, after, portal):
     if current is not None and after is not None:
         for key, have, want in (("chap_secret", current.chap, after.chap),
                                 ("mutual_chap_secret", current.mutual_chap, after.mutual_chap)):
-            if have is not None and want is not None and not want.same_as(have):
+            if have is not None and want is not None and credential_changes(have, want):
                 after_markers[key] = SECRET_CHANGED_SHOWN_AS
     return {"before": _diff_side(current, portal, before_markers), "after": _diff_side(after, portal, after_markers)}
 
@@ -519,26 +662,33 @@ def run_present(backend, desired, check_mode):
               if current is None or not _same_volume(volume, current)]
     steps = plan_present(backend, desired, current, others)
     portal = effective_portal(backend, desired)
-    clone_size = None
-    if current is None and desired.clone_from is not None:
-        clone_size = backend.find_clone_source(desired.clone_from)[1]
+    clone_size = desired.clone_source[1] if desired.clone_source else None
     after = projected_volume(desired, current, clone_size)
     result = {"changed": bool(steps), "actions": [step.description for step in steps],
               "diff": build_diff(current, after, portal)}
+    if desired.kept:
+        result["kept"] = list(desired.kept)
     if steps and not check_mode:
+        expected = after
         try:
             for step in steps:
                 outcome = step.action()
                 if isinstance(outcome, str) and outcome:
                     result["clone_method"] = outcome
+            # Read the volume back and compare before the run counts as done: a change the
+            # target did not take is undone like a failed step.
+            backend.discard_cache()
+            after = backend.get(desired.name, desired)
+            _check_applied(desired, expected, after)
             backend.commit(desired)
-        except Exception:
-            backend.rollback()
-            raise
-        backend.discard_cache()
-        after = backend.get(desired.name, desired)
-        if after is None:
-            raise SanError("volume '%s' is not there after the changes were applied" % desired.name)
+        except Exception as exc:
+            undone = backend.rollback()
+            if not isinstance(exc, (SanError, OSError)):
+                raise  # a bug: keep its traceback
+            if isinstance(exc, SanError) and not undone:
+                raise
+            message = str(exc) if isinstance(exc, SanError) else _describe_error(exc)
+            raise SanError("%s; %s" % (message, undone) if undone else message) from None
     elif not steps:
         after = current
     result["volume"] = volume_result(after, portal)
@@ -546,6 +696,29 @@ def run_present(backend, desired, check_mode):
         backend.warn("the target's portal cannot be told (it listens on a wildcard address): set portal to the address "
                      "initiators use, so that volume.portal and volume.root_path can be returned")
     return result
+
+
+def _describe_error(exc):
+    if isinstance(exc, OSError):
+        return "%s: %s" % (exc.filename or "operating system error", exc.strerror or exc)
+    return str(exc)
+
+
+def _check_applied(desired, expected, after):
+    if after is None:
+        raise SanError("volume '%s' is not there after the changes were applied" % desired.name)
+    differences = []
+    for what, wanted, found in (
+            ("initiators", expected.initiators, after.initiators),
+            ("allowed_addresses", expected.allowed_addresses, after.allowed_addresses),
+            ("chap user", expected.chap.username if expected.chap else None, after.chap.username if after.chap else None),
+            ("mutual chap user", expected.mutual_chap.username if expected.mutual_chap else None,
+             after.mutual_chap.username if after.mutual_chap else None)):
+        if wanted != found:
+            differences.append("%s %s instead of %s" % (what, found, wanted))
+    if differences:
+        raise SanError("volume '%s' does not hold the changes after they were applied (%s); the run's changes are undone"
+                       % (desired.name, "; ".join(differences)))
 
 
 def _same_volume(first, second):
@@ -617,7 +790,11 @@ def run_info(backends, params, run_command, warn):
 
 
 def make_backend(backends, params, run_command, warn):
-    name = params.get("backend") or "tgt"
+    """The backend params["backend"] names, from backends (san/registry.BACKENDS for the modules,
+    whose argument spec fills in registry.DEFAULT_BACKEND: the core names no default)."""
+    name = params.get("backend")
+    if not name:
+        raise SanInputError("backend is required: one of %s" % ", ".join(sorted(backends)))
     if name not in backends:
         raise SanInputError("backend: '%s' is not a known backend; the backends are %s" % (name, ", ".join(sorted(backends))))
     return backends[name](params, run_command, warn)

@@ -12,6 +12,10 @@ A new backend (an array's REST API, say) is a package under san/backends/ implem
 san.core.SanBackend, one line in BACKENDS, and its options in doc_fragments/san_backends.py;
 san_volume and san_volume_info do not change. (Imports are static on purpose: Ansible ships a
 module with the module_utils it imports, and finds them by reading the imports.)
+
+DEFAULT_BACKEND is the one place the default backend is written: the modules' argument specs take
+it from here; the doc fragment's `default` and the san_boot_volume role mirror it (a unit test
+holds them to it). dhcp/registry.py has the same shape.
 """
 
 from __future__ import annotations
@@ -21,3 +25,4 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.bac
 BACKENDS = {
     "tgt": TgtBackend,
 }
+DEFAULT_BACKEND = "tgt"

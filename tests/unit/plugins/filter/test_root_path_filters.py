@@ -52,3 +52,14 @@ def test_parse_root_path_filter_errors(value, message):
     with pytest.raises(AnsibleFilterError) as info:
         parse_root_path(value)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("server", ["fd00::5", "[fd00::5]", "[FD00:0::5]"])
+def test_a_bracketed_ipv6_server_round_trips_through_both_filters(server):
+    parts = {"server": server, "port": 3261, "lun": 12, "target_iqn": "iqn.2001-05.com.example:boot02"}
+    built = root_path(parts)
+    assert built == "iscsi:[fd00::5]:6:3261:c:iqn.2001-05.com.example:boot02"
+    parsed = parse_root_path(built)
+    assert parsed == {"server": "fd00::5", "protocol": 6, "port": 3261, "lun": 12,
+                      "target_iqn": "iqn.2001-05.com.example:boot02"}
+    assert root_path(parsed) == built

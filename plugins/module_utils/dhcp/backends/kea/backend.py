@@ -10,7 +10,10 @@
 
 Two ways to change reservations, chosen by what the server offers (list-commands):
 
-- host_cmds (reservation-get/-add/-del; open source from Kea 3.0): one reservation at a time.
+- host_cmds (reservation-get/-add/-del; open source from Kea 3.0): one reservation at a time, in
+  place with reservation-update where the server offers it. Every change is remembered with its
+  inverse: whatever fails after the first change (a refused command, the check, config-write)
+  puts the reservations back exactly as they were.
 - otherwise (Debian's Kea 2.2): a whole-configuration round trip, config-get -> edit ->
   config-test -> re-read and compare with the base -> config-set -> verify -> config-write,
   retried when the configuration changed underneath, and serialised on this host by a lock.
@@ -23,6 +26,8 @@ Facts about Kea this relies on (seen on Kea 2.2):
   data that no longer matches its sub-options counts as a difference.
 - config-test/config-set answer result 1 with Kea's reason; config-set applies nothing then.
 - config-write without a file name writes the file the server was started with, keeping its mode.
+  When it fails (the round trip or host_cmds), the running change is taken back: never a change
+  that a restart would silently lose.
 """
 
 
@@ -72,7 +77,17 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.co
 )
 
 
+class _WriteFailed(DhcpError):
+    """config-write failed after the live change: the change is taken back."""
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 HOST_CMDS = ("reservation-add", "reservation-del", "reservation-get")
+# Offered by host_cmds from Kea 2.4 (and 3.0): replaces the host with the same identifier, in place.
+HOST_UPDATE = "reservation-update"
 ROUND_TRIP_ATTEMPTS = 6
 
 
@@ -239,7 +254,8 @@ class KeaBackend(DhcpBackend):
     # -- converging
 
     def converge(self, request, check_mode):
-        host_cmds = set(HOST_CMDS) <= self.client.commands()
+        self._commands = self.client.commands()
+        host_cmds = set(HOST_CMDS) <= self._commands
         if host_cmds:
             return self._converge_host_cmds(request, check_mode)
         prepared = self._prepare(self.client.config_get(), request)
@@ -276,11 +292,17 @@ class KeaBackend(DhcpBackend):
             try:
                 self.client.config_set(new)
             except KeaError as exc:
-                if exc.text is None:
-                    raise
-                raise DhcpError("Kea refused the new configuration at config-set, so it kept the old one: %s" % exc.text) from None
-            after_config = self.client.config_get()
-            verified = self._prepare(after_config, request)
+                if exc.text is not None:
+                    raise DhcpError("Kea refused the new configuration at config-set, so it kept the old one: %s"
+                                    % exc.text) from None
+                # No answer: the set may or may not have happened. Set the previous configuration.
+                self._roll_back(current, exc, "config-set got no answer")
+            # From here on the server runs the change: whatever fails takes it back.
+            try:
+                after_config = self.client.config_get()
+                verified = self._prepare(after_config, request)
+            except DhcpError as exc:
+                self._roll_back(current, exc, "reading the configuration back failed")
             if definitions_only:
                 verified.plan.remove, verified.plan.target = [], None
             if verified.changed:
@@ -291,20 +313,21 @@ class KeaBackend(DhcpBackend):
                 try:
                     self.client.config_write()
                 except KeaError as exc:
-                    self._roll_back(current, exc)
+                    self._roll_back(current, exc, "config-write failed")
             reservation = verified.plan.same if not definitions_only else None
             return self._outcome(prepared, True, reservation, [reservation] if reservation is not None else [])
         raise DhcpError("the configuration of %s changed under this run %d times in a row (other writers); it may or "
                         "may not hold the change now: run again" % (where, ROUND_TRIP_ATTEMPTS))
 
-    def _roll_back(self, previous, write_error):
+    def _roll_back(self, previous, error, what):
+        """Set the configuration the change was made on again, and fail saying why."""
         try:
             self.client.config_set(previous)
         except KeaError as exc:
-            raise DhcpError("config-write failed (%s) and restoring the previous configuration failed too (%s): the "
-                            "running configuration has the change, the file does not" % (write_error, exc)) from None
-        raise DhcpError("config-write failed, so the change was taken back (the server runs the previous configuration): "
-                        "%s" % write_error) from None
+            raise DhcpError("%s (%s) and restoring the previous configuration failed too (%s): the running "
+                            "configuration may hold the change, the file does not: run again" % (what, error, exc)) from None
+        raise DhcpError("%s, so the change was taken back (the server runs the previous configuration): %s"
+                        % (what, error)) from None
 
     # -- host_cmds (Kea 3.0+, or the premium hook): one reservation at a time
 
@@ -347,27 +370,80 @@ class KeaBackend(DhcpBackend):
             target_source = self._host_cmds_target(config)
             extra = {"operation-target": target_source} if target_source else {}
             subnet_id = subnet.get("id")
-            plan = prepared.plan
-            removed = []
+            undo = []  # (command, arguments) that take back each change made, in the order made
             try:
-                for reservation in plan.remove + ([plan.same] if plan.same is not None else []):
-                    raw = prepared.raw_by_id[id(reservation)]
-                    self.client.command("reservation-del", dict(self._host_selector(raw, subnet_id), **extra))
-                    removed.append(raw)
-                if plan.target is not None:
-                    option_defs = config["Dhcp4"].get("option-def") or []
-                    held_raw = prepared.raw_by_id[id(plan.same)] if plan.same is not None else None
-                    raw = self._raw_reservation(plan.target, held_raw, option_defs, subnet_id)
-                    self.client.command("reservation-add", dict({"reservation": raw}, **extra))
-            except KeaError as exc:
-                self._restore_hosts(removed, subnet_id, extra, exc)
-            verified = self._prepare(config, request, self._host_cmds_held(subnet, request))
-            if verified.plan.changed:
-                raise DhcpError("Kea accepted the change but does not hold it afterwards (another writer?): run again")
-            if request.persist and target_source == "primary":
-                self.client.config_write()
+                self._apply_host_cmds(prepared, config, subnet_id, extra, undo)
+                verified = self._prepare(config, request, self._host_cmds_held(subnet, request))
+                if verified.plan.changed:
+                    raise DhcpError("Kea accepted the change but does not hold it afterwards (another writer?)")
+                if request.persist and target_source == "primary":
+                    try:
+                        self.client.config_write()
+                    except KeaError as exc:
+                        raise _WriteFailed(exc) from None
+            except DhcpError as exc:
+                self._take_back(undo, exc)
             reservation = verified.plan.same
             return self._outcome(prepared, True, reservation, [reservation] if reservation is not None else [])
+
+    def _apply_host_cmds(self, prepared, config, subnet_id, extra, undo):
+        """Remove what the plan takes over and hold the target: in place with reservation-update where
+        offered (the MAC's reservation never disappears), else a delete and an add."""
+        plan = prepared.plan
+        update = HOST_UPDATE in self._commands and plan.target is not None
+        # The reservation of the MAC itself (at this address, or at another one it moves from).
+        mine = plan.same
+        if mine is None and update:
+            mine = next((reservation for reservation in plan.remove if reservation["mac"] == plan.target["mac"]), None)
+        for reservation in plan.remove:
+            if update and reservation is mine:
+                continue
+            self._host_del(prepared.raw_by_id[id(reservation)], subnet_id, extra, undo)
+        if plan.target is None:
+            return
+        option_defs = config["Dhcp4"].get("option-def") or []
+        held_raw = prepared.raw_by_id[id(mine)] if mine is not None else None
+        raw = self._raw_reservation(plan.target, held_raw, option_defs, subnet_id)
+        if update and mine is not None:
+            self.client.command(HOST_UPDATE, dict({"reservation": raw}, **extra))
+            undo.append((HOST_UPDATE, dict({"reservation": self._restorable(held_raw, subnet_id)}, **extra)))
+            return
+        if mine is not None:
+            self._host_del(held_raw, subnet_id, extra, undo)
+        self.client.command("reservation-add", dict({"reservation": raw}, **extra))
+        undo.append(("reservation-del", dict(self._host_selector(raw, subnet_id), **extra)))
+
+    def _host_del(self, raw, subnet_id, extra, undo):
+        self.client.command("reservation-del", dict(self._host_selector(raw, subnet_id), **extra))
+        undo.append(("reservation-add", dict({"reservation": self._restorable(raw, subnet_id)}, **extra)))
+
+    @staticmethod
+    def _restorable(raw, subnet_id):
+        """A reservation as reservation-get returned it, to add (or update) it back exactly."""
+        restored = {key: value for key, value in raw.items() if key != "subnet-id"}
+        restored["subnet-id"] = subnet_id
+        return restored
+
+    def _take_back(self, undo, error):
+        """Undo the changes made so far, newest first; then fail saying what failed and what was put back."""
+        failed = []
+        for command, arguments in reversed(undo):
+            try:
+                self.client.command(command, arguments)
+            except KeaError as exc:
+                reservation = arguments.get("reservation") or arguments
+                failed.append("%s of %s (%s)" % (command, reservation.get("hw-address") or reservation.get("identifier")
+                                                 or reservation.get("ip-address"), exc.text or exc))
+        if failed:
+            cause = "config-write failed (%s)" % error.cause if isinstance(error, _WriteFailed) else str(error)
+            raise DhcpError("%s; putting back the previous reservations failed: %s: check them and run again"
+                            % (cause, "; ".join(failed))) from None
+        if isinstance(error, _WriteFailed):
+            raise DhcpError("config-write failed, so the change was taken back (the server holds the previous "
+                            "reservations): %s" % error.cause) from None
+        if undo:
+            raise DhcpError("%s (the reservations changed before it were put back as they were)" % error) from None
+        raise DhcpError(str(error)) from None
 
     @staticmethod
     def _host_selector(raw, subnet_id):
@@ -375,20 +451,6 @@ class KeaBackend(DhcpBackend):
             if raw.get(kind):
                 return {"subnet-id": subnet_id, "identifier-type": kind, "identifier": raw[kind]}
         return {"subnet-id": subnet_id, "ip-address": raw.get("ip-address")}
-
-    def _restore_hosts(self, removed, subnet_id, extra, error):
-        failed = []
-        for raw in removed:
-            restored = {key: value for key, value in raw.items() if key != "subnet-id"}
-            restored["subnet-id"] = subnet_id
-            try:
-                self.client.command("reservation-add", dict({"reservation": restored}, **extra))
-            except KeaError:
-                failed.append(raw.get("hw-address") or raw.get("ip-address"))
-        if failed:
-            raise DhcpError("%s; restoring the reservation(s) removed before it failed for %s: re-create them"
-                            % (error, ", ".join(str(item) for item in failed))) from None
-        raise DhcpError("%s (the reservations removed before it were restored)" % error) from None
 
     # -- reading for the info module
 

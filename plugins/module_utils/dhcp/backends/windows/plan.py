@@ -9,7 +9,7 @@
 """iSCSI boot reservations on a Windows DHCP Server: the dhcp_reservation contract (mac, ip,
 hostname, scope, iscsi) turned into win_dhcp_lease arguments and option values.
 
-Option values come from dhcp/boot_options.boot_option_values, the same code the Kea backend uses, so both
+Option values come from dhcp/boot_options (normalize_iscsi, option_values), the same code the Kea backend uses, so both
 DHCP servers hand out byte-identical root paths and initiator names for the same input.
 """
 
@@ -22,7 +22,9 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options im
     OPTION_HOSTNAME,
     OPTION_INITIATOR_IQN,
     OPTION_ROOT_PATH,
-    boot_option_values,
+    lun_warning,
+    normalize_iscsi,
+    option_values,
 )
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import find_conflicts
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, normalize_mac
@@ -109,16 +111,18 @@ def normalize_reservation(reservation, position: int) -> dict:
     if iscsi in (None, {}):
         # No boot options (the server's NIC takes them from its BMC): the address and host name only, and the
         # options this role owns that the reservation had are removed, as dhcp_reservation does without iscsi.
-        values = {OPTION_HOSTNAME: hostname} if hostname else {}
+        values, warning = ({OPTION_HOSTNAME: hostname} if hostname else {}), None
     else:
         if isinstance(iscsi, dict):
             iscsi = {key: value for key, value in iscsi.items() if key != "chap"}
         try:
-            values = boot_option_values(iscsi, hostname=hostname)
+            settings = normalize_iscsi(iscsi)
         except NamingError as exc:
             raise DhcpPlanError("%s.%s" % (where, exc)) from None
+        values, warning = option_values(settings, hostname=hostname), lun_warning(settings["lun"])
     result.update({"ip": str(ip), "scope_id": scope_id, "hostname": hostname,
-                   "options": {str(code): value for code, value in sorted(values.items())}})
+                   "options": {str(code): value for code, value in sorted(values.items())},
+                   "lun_warning": warning})
     return result
 
 
@@ -207,6 +211,8 @@ def plan_reservations(probe: dict, settings: dict) -> dict:
             lease["description"] = entry["description"]
         leases.append(lease)
         option_sets.append({"scope_id": entry["scope_id"], "ip": entry["ip"], "values": entry["options"]})
+        if entry["lun_warning"]:
+            warnings.append("%s: %s" % (where, entry["lun_warning"]))
 
     unique_removals = []
     for removal in removals:

@@ -20,29 +20,45 @@ What tgt 1.0.85 does, and what this backend does about it (measured; see docs/sa
 - `tgtadm --op show --mode target` is indentation-structured text: parser.parse_show_target.
 - Initiator names in ACLs are compared byte for byte: only canonical lowercase IQNs are bound.
 - An initiator is admitted when its address matches an address rule OR its name matches a name
-  rule. tgt-admin binds ALL (every address) to a target whose config has no initiator-address,
-  so a volume restricted by initiator names only also gets the address rule NONE, which matches
-  no address (tgt matches address rules numerically; NONE is not a number).
+  rule; a target without rules admits nobody. tgt-admin binds ALL (every address) to a target
+  whose config has no initiator-address, so a volume restricted by initiator names only also gets
+  the address rule NONE, which matches no address (tgt matches address rules numerically; NONE
+  is not a number).
 - Address rules: a /32 (or /128), a /0 and a network with host bits set never match; the naming
   core writes single hosts without a prefix and refuses the others.
-- tgtadm never shows CHAP secrets: the secret is compared with the one in the volume's own 0600
-  config file, and changed only when it differs. tgtadm takes a password only on its command
-  line, where every local user can read it (/proc/<pid>/cmdline), so accounts are created
-  over tgtd's control socket instead (TgtControl).
+- A target with no incoming account admits logins without CHAP. tgtd keeps one secret per
+  account name and never shows it: the secret is compared with the one in the volume's own
+  0600 config file, and changed only when it differs. tgtadm takes a password only on its
+  command line, where every local user can read it (/proc/<pid>/cmdline), so accounts are
+  created over tgtd's control socket instead (TgtControl), which is checked first.
+- tgtd keeps a target's incoming accounts in an array and, when one is unbound, leaves its slot
+  empty; logins and `show --mode target` then only look at the first N slots (N = the number of
+  accounts still bound). An account behind an empty slot cannot log in, and `show --mode target`
+  dereferences the empty slot and kills tgtd (seen on 1.0.85: unbind the first of two accounts,
+  then show). A bind fills the first empty slot. So an account is only ever unbound from the end,
+  or from the front while a temporary account (TEMP_ACCOUNT_PREFIX, holding the new secret) keeps
+  CHAP required until the new account fills the slot; and `show --mode target` is never run
+  while a slot is empty.
+- Deleting an account unbinds it from every target; an account's secret cannot be changed in
+  place, only by deleting and creating it again.
 - tgt-admin passes config values to /bin/sh unquoted and reads them with Config::General, so
-  CHAP names and secrets and paths are limited to characters that survive both.
+  CHAP names and secrets and paths are limited to characters that survive both; tgtd splits an
+  account request at its first comma, so user names have no comma (config.CHAP_USERNAME_PATTERN).
 - A grown backing file is picked up by taking the LUN offline and setting its path again
   (`--params online=0`, then `--params path=...`), which reopens the file and reads its size;
   logged-in initiators keep their sessions and see the new capacity on their next READ CAPACITY.
+
+Every change a run makes is journaled with its inverse; rollback() undoes them in reverse order,
+which walks back through the same states, each of which kept the old or the new protection.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import stat
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils import locking
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
     NamingError,
     normalize_iscsi_name,
@@ -50,13 +66,15 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
 )
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.clone import clone_file
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.config import (
+    CHAP_SECRET_PATTERN,
+    CHAP_SECRET_RULE,
+    CHAP_USERNAME_PATTERN,
+    CHAP_USERNAME_RULE,
     CONFIG_PREFIX,
     CONFIG_SUFFIX,
     DEFAULT_CONFIG_DIR,
     IMAGE_FIELDS,
     NO_ADDRESS,
-    SAFE_CREDENTIAL,
-    SAFE_CREDENTIAL_RULE,
     SAFE_PATH,
     SAFE_PATH_RULE,
     acl_rules,
@@ -88,6 +106,8 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import (
 DEFAULT_STORAGE_DIR = "/srv/iscsi"
 LOCK_FILE = "/var/run/tgtd/sanboot-iscsi.%d.lock"
 SEARCH_PATH = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+# Accounts this backend creates for a moment while a target's first incoming account changes.
+TEMP_ACCOUNT_PREFIX = "sanboot-rotate-"
 
 # Options this backend adds to the modules (documented in doc_fragments/san_backends.py).
 CONNECTION_OPTIONS = {
@@ -115,6 +135,10 @@ class TgtBackend(SanBackend):
     size_granularity = SECTOR
     CONNECTION_OPTIONS = CONNECTION_OPTIONS
     VOLUME_OPTIONS = VOLUME_OPTIONS
+    CHAP_USERNAME_PATTERN = CHAP_USERNAME_PATTERN
+    CHAP_USERNAME_RULE = CHAP_USERNAME_RULE
+    CHAP_SECRET_PATTERN = CHAP_SECRET_PATTERN
+    CHAP_SECRET_RULE = CHAP_SECRET_RULE
 
     def __init__(self, params, run_command, warn):
         super().__init__(params, run_command, warn)
@@ -126,24 +150,33 @@ class TgtBackend(SanBackend):
         self._lock_fd = None
         self._targets = None
         self._secrets = None
-        # What this run created, undone by rollback() when a later step fails.
-        self._created_tids = []
-        self._created_accounts = []
-        self._created_files = []
+        self._unreadable = {}
+        self._warned = set()
+        # (what was done, how to undo it or None when it cannot be undone), in the order done.
+        self._journal = []
 
     # -- plumbing
 
     def close(self):
         if self._lock_fd is not None:
-            os.close(self._lock_fd)
+            locking.release(self._lock_fd)
             self._lock_fd = None
 
     def lock(self):
         path = LOCK_FILE % self.control_port
         if not os.path.exists(CONTROL_SOCKET % self.control_port):
             return  # no tgtd on this control port: tgtadm will say so clearly
-        self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            self._lock_fd = locking.acquire(path, self.lock_wait, self._lock_purpose())
+        except locking.LockTimeout as exc:
+            raise SanError("another run has held the lock of the tgtd on control port %d (%s) for %d s: %s; nothing was "
+                           "changed, run again when it is done" % (self.control_port, path, self.lock_wait, exc)) from None
+
+    def _lock_purpose(self):
+        """What this run does, for the message of a run that waits for it."""
+        if self.params.get("image"):
+            return "san_image, %s" % (self.params.get("root_path") or self.params.get("target_iqn") or "a volume")
+        return "san_volume, volume '%s'" % self.params.get("name")
 
     def tgtadm(self, *arguments, **kwargs):
         """Run tgtadm; return its output. Raises SanError with tgtadm's message (it never carries a secret)."""
@@ -183,8 +216,13 @@ class TgtBackend(SanBackend):
         return os.path.join(self.config_dir, CONFIG_PREFIX + name + CONFIG_SUFFIX)
 
     def read_records(self) -> dict:
-        """name -> record, for every config file sanboot.iscsi wrote in config_dir."""
+        """name -> record, for every config file sanboot.iscsi wrote in config_dir.
+
+        A file named like one of ours that cannot be read is remembered in self._unreadable
+        (path -> why), so that get() and list() can say so instead of treating it as someone else's.
+        """
         records = {}
+        self._unreadable = {}
         if not os.path.isdir(self.config_dir):
             return records
         for entry in sorted(os.listdir(self.config_dir)):
@@ -192,10 +230,18 @@ class TgtBackend(SanBackend):
                 continue
             path = os.path.join(self.config_dir, entry)
             try:
-                with open(path) as stream:
-                    record = parse_config(stream.read())
-            except (OSError, UnicodeDecodeError):
+                if not stat.S_ISREG(os.stat(path).st_mode):
+                    self._unreadable[path] = "it is not a regular file"
+                    continue
+                with open(path, "rb") as stream:
+                    text = stream.read().decode("utf-8")
+            except OSError as exc:
+                self._unreadable[path] = exc.strerror or str(exc)
                 continue
+            except UnicodeDecodeError as exc:
+                self._unreadable[path] = "it is not UTF-8 text (byte %d)" % exc.start
+                continue
+            record = parse_config(text)
             if record is not None and CONFIG_PREFIX + record["name"] + CONFIG_SUFFIX == entry:
                 record["file"] = path
                 records[record["name"]] = record
@@ -222,17 +268,16 @@ class TgtBackend(SanBackend):
         if not SAFE_PATH.match(desired.path):
             raise SanInputError("path: '%s' must be %s (tgt-admin reads config files with Config::General and runs "
                                 "tgtadm through a shell)" % (desired.path, SAFE_PATH_RULE))
-        for option, credential in (("chap", desired.chap if desired.state == "present" else None),
-                                   ("mutual_chap", desired.mutual_chap if desired.state == "present" else None)):
-            if credential is None:
-                continue
-            if not SAFE_CREDENTIAL.match(credential.username):
-                raise SanInputError("%s.username '%s' may contain only %s on the tgt backend: tgt-admin passes it through "
-                                    "a shell when it restores the volume" % (option, credential.username,
-                                                                             SAFE_CREDENTIAL_RULE))
-            if not SAFE_CREDENTIAL.match(credential.secret):
-                raise SanInputError("%s.secret may contain only %s on the tgt backend: tgt-admin passes it through a shell "
-                                    "and its config parser when it restores the volume" % (option, SAFE_CREDENTIAL_RULE))
+        for option in ("chap", "mutual_chap"):
+            credential = getattr(desired, option) if desired.state == "present" else None
+            if credential is not None and credential.username.startswith(TEMP_ACCOUNT_PREFIX):
+                raise SanInputError("%s.username '%s' must not start with %s on the tgt backend: that is the prefix of "
+                                    "the temporary accounts this collection makes while it changes CHAP"
+                                    % (option, credential.username, TEMP_ACCOUNT_PREFIX))
+        self._check_distinct_usernames(desired)
+
+    @staticmethod
+    def _check_distinct_usernames(desired):
         if desired.chap and desired.mutual_chap and desired.chap.username == desired.mutual_chap.username:
             raise SanInputError("mutual_chap.username must differ from chap.username on the tgt backend: tgt keeps one "
                                 "secret per account name")
@@ -298,7 +343,12 @@ class TgtBackend(SanBackend):
         return self._secrets
 
     def get(self, name, desired=None):
-        record = self.read_records().get(name)
+        records = self.read_records()
+        problem = self._unreadable.get(self.config_path(name))
+        if problem is not None:
+            raise SanError("config_dir: the config file of volume '%s', %s, cannot be read: %s; nothing was changed "
+                           "(fix or remove the file)" % (name, self.config_path(name), problem))
+        record = records.get(name)
         if record is not None:
             return self._volume_from(record, self.target_by_name(record["target_iqn"]))
         if desired is None or desired.target_iqn is None:
@@ -320,6 +370,10 @@ class TgtBackend(SanBackend):
 
     def list(self, include_unmanaged=False):
         records = self.read_records()
+        for path, problem in sorted(self._unreadable.items()):
+            if path not in self._warned:
+                self._warned.add(path)
+                self.warn("config_dir: %s cannot be read (%s); the volume it describes is not listed" % (path, problem))
         volumes = []
         recorded_iqns = set()
         for record in records.values():
@@ -351,6 +405,10 @@ class TgtBackend(SanBackend):
         else:
             record = self.read_records().get(clone_from)
             if record is None:
+                problem = self._unreadable.get(self.config_path(clone_from))
+                if problem is not None:
+                    raise SanInputError("clone_from: the config file of volume '%s', %s, cannot be read: %s"
+                                        % (clone_from, self.config_path(clone_from), problem))
                 raise SanInputError("clone_from: there is no volume '%s' to clone (no %s); give the name of an existing "
                                     "volume or the absolute path of an image" % (clone_from, self.config_path(clone_from)))
             path, description = record["path"], "volume '%s'" % clone_from
@@ -384,10 +442,20 @@ class TgtBackend(SanBackend):
         elif current.path and not os.path.exists(current.path):
             raise SanInputError("path: the backing file of %s, %s, is missing; refusing to put an empty one in its place "
                                 "(restore it, or remove the volume)" % (current.describe(), current.path))
+        for option in desired.kept:
+            credential = getattr(desired, option)
+            if credential.secret is None:
+                removal = "remove_chap: true" if option == "chap" else "remove_mutual_chap: true"
+                raise SanInputError("%s: left out, so %s keeps its %s account %s; but tgt never shows a secret and no "
+                                    "config file of this collection records that account's, so the volume's config file "
+                                    "cannot be written with it: give %s with its secret, or %s" % (
+                                        option, current.describe(), "CHAP" if option == "chap" else "mutual CHAP",
+                                        credential.username, option, removal))
+        self._check_distinct_usernames(desired)
         records = self.read_records()
         live_accounts = None
         for option, credential in (("chap", desired.chap), ("mutual_chap", desired.mutual_chap)):
-            if credential is None:
+            if credential is None or option in desired.kept:
                 continue
             for name, record in records.items():
                 if name == desired.name:
@@ -419,9 +487,9 @@ class TgtBackend(SanBackend):
 
     def extra_steps(self, current, desired):
         steps = []
-        target = current.backend_data.get("target")
-        live_lun = current.backend_data.get("live_lun")
-        if current.loaded:
+        if current is not None and current.loaded:
+            target = current.backend_data.get("target")
+            live_lun = current.backend_data.get("live_lun")
             growing = desired.size_bytes is not None and desired.size_bytes > (current.size_bytes or 0)
             if live_lun is None:
                 steps.append(("add LUN %d (%s) to target %s" % (desired.lun, desired.path, current.target_iqn),
@@ -440,9 +508,14 @@ class TgtBackend(SanBackend):
                 steps.append(("set the address rule %s of target %s (restores with tgt-admin must not admit every "
                               "address)" % (NO_ADDRESS if not desired.allowed_addresses else "list", current.target_iqn),
                               lambda: self.set_access(current, desired.initiators, desired.allowed_addresses)))
-        size = desired.size_bytes if desired.size_bytes is not None else current.size_bytes
-        if self._record_text(desired, size) != self._current_record_text(desired.name):
-            steps.append(("write the config file %s (mode 0600)" % self.config_path(desired.name), lambda: None))
+        if current is None:
+            record_differs = True
+        else:
+            size = desired.size_bytes if desired.size_bytes is not None else current.size_bytes
+            record_differs = self._record_text(desired, size) != self._current_record_text(desired.name)
+        if record_differs:
+            steps.append(("write the config file %s (mode 0600)" % self.config_path(desired.name),
+                          lambda: self._write_record(desired)))
         return steps
 
     def _lun_is_stale(self, current):
@@ -474,18 +547,35 @@ class TgtBackend(SanBackend):
         except (OSError, UnicodeDecodeError):
             return None
 
+    def _write_record(self, desired):
+        """Write the volume's config file (atomically, 0600); journaled with the previous content."""
+        if not os.path.isdir(self.config_dir):
+            os.makedirs(self.config_dir, 0o700)
+        path = self.config_path(desired.name)
+        text = self._record_text(desired, exposed_size(os.stat(desired.path).st_size))
+        previous = None
+        if os.path.lexists(path):
+            with open(path, "rb") as stream:
+                previous = stream.read()
+        write_private_file(path, text)
+        if previous is None:
+            self._done("write the config file %s" % path, lambda: os.unlink(path))
+        else:
+            self._done("rewrite the config file %s" % path,
+                       lambda: write_private_file(path, previous.decode("utf-8")))
+
     def discard_cache(self):
         self._targets = None
         self._secrets = None
 
+    # -- the journal: what this run changed, and how to undo it
+
+    def _done(self, what, undo):
+        """Remember a change and its inverse (None: it cannot be undone; rollback stops there)."""
+        self._journal.append((what, undo))
+
     def commit(self, desired):
-        if not os.path.isdir(self.config_dir):
-            os.makedirs(self.config_dir, 0o700)
-        size = exposed_size(os.stat(desired.path).st_size)
-        text = self._record_text(desired, size)
-        if text != self._current_record_text(desired.name):
-            write_private_file(self.config_path(desired.name), text)
-        self._created_tids, self._created_accounts, self._created_files = [], [], []
+        self._journal = []
 
     def image_record(self, volume):
         return (self.read_records().get(volume.name) or {}).get("image")
@@ -504,17 +594,20 @@ class TgtBackend(SanBackend):
             pass
 
     def rollback(self):
-        """Undo what this run created before a later step failed, so that a re-run starts clean."""
-        for tid in reversed(self._created_tids):
-            self.tgtadm("--op", "delete", "--force", "--mode", "target", "--tid", tid, allow_fail=True)
-        for username in reversed(self._created_accounts):
-            self.tgtadm("--op", "delete", "--mode", "account", "--user", username, allow_fail=True)
-        for path in reversed(self._created_files):
+        """Undo this run's changes in reverse order; stop at one that cannot be undone or whose undo fails."""
+        journal, self._journal = self._journal, []
+        self._targets = self._secrets = None
+        while journal:
+            what, undo = journal.pop()
+            if undo is None:
+                return ("undoing stopped at '%s', which cannot be undone (the secret it would need is not known); the "
+                        "volume keeps the protection it had at that point: run the task again" % what)
             try:
-                os.unlink(path)
-            except OSError:
-                pass
-        self._created_tids, self._created_accounts, self._created_files = [], [], []
+                undo()
+            except (SanError, OSError) as exc:
+                return ("undoing '%s' failed (%s), so undoing stopped there; the volume keeps the protection it had at "
+                        "that point: run the task again" % (what, exc.strerror if isinstance(exc, OSError) else exc))
+        return None
 
     # -- changing
 
@@ -524,7 +617,7 @@ class TgtBackend(SanBackend):
             os.makedirs(directory, 0o700)
         if not os.path.exists(desired.path):
             descriptor = os.open(desired.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            self._created_files.append(desired.path)
+            self._done("create the backing file %s" % desired.path, lambda: os.unlink(desired.path))
             try:
                 os.ftruncate(descriptor, desired.size_bytes)
             finally:
@@ -544,7 +637,7 @@ class TgtBackend(SanBackend):
             method = clone_file(source, desired.path)
         except OSError as exc:
             raise SanError("cloning %s to %s failed: %s" % (source, desired.path, exc.strerror or exc))
-        self._created_files.append(desired.path)
+        self._done("clone %s to %s" % (source, desired.path), lambda: os.unlink(desired.path))
         return method
 
     def _new_target(self, target_iqn):
@@ -560,12 +653,15 @@ class TgtBackend(SanBackend):
                     raise SanError("target %s appeared while this run was creating it (made by another run?)"
                                    % target_iqn)
                 continue
-            self._created_tids.append(tid)
+            self._done("create target %s (tid %d)" % (target_iqn, tid),
+                       lambda: self.tgtadm("--op", "delete", "--force", "--mode", "target", "--tid", tid))
             return tid
         raise SanError("no free target id for %s after 20 attempts" % target_iqn)
 
     def _add_lun(self, tid, lun, path):
         self.tgtadm("--op", "new", "--mode", "logicalunit", "--tid", tid, "--lun", lun, "--backing-store", path)
+        self._done("add LUN %s to target %s" % (lun, tid),
+                   lambda: self.tgtadm("--op", "delete", "--mode", "logicalunit", "--tid", tid, "--lun", lun))
 
     def _reopen_lun(self, tid, lun, path):
         """Make tgt read the backing file's size again: offline, set the path (reopens, onlines)."""
@@ -581,17 +677,32 @@ class TgtBackend(SanBackend):
             raise
 
     def create(self, desired):
-        """Create (or, for a recorded volume that tgtd does not serve, re-create) the volume live."""
+        """Create (or, for a recorded volume that tgtd does not serve, re-create) the volume live.
+
+        Order: backing file, target, LUN, CHAP accounts, and the access rules last: until a target
+        has rules it admits nobody, so no initiator ever logs in before CHAP is in place.
+        """
         self._ensure_backing_file(desired)
         tid = self._new_target(desired.target_iqn)
         self._add_lun(tid, desired.lun, desired.path)
-        for rule in acl_rules([], desired.allowed_addresses):
-            self.tgtadm("--op", "bind", "--mode", "target", "--tid", tid, "--initiator-address", rule)
-        for name in desired.initiators:
-            self.tgtadm("--op", "bind", "--mode", "target", "--tid", tid, "--initiator-name", name)
         self._targets = None
-        self._bind_credential(tid, desired.name, desired.chap, outgoing=False)
-        self._bind_credential(tid, desired.name, desired.mutual_chap, outgoing=True)
+        record = (self.read_records().get(desired.name) or {})
+        for credential, outgoing in ((desired.chap, False), (desired.mutual_chap, True)):
+            if credential is None:
+                continue
+            live = set(self.accounts())
+            reset = self._needs_reset(credential, desired.name, record.get("mutual_chap" if outgoing else "chap"), live)
+            if reset:
+                self._check_only_holder(credential.username, tid)
+                self._replace_account(credential, live, self._old_secrets(record))
+            elif credential.username not in live:
+                self._new_account(credential.username, credential.secret)
+            self._bind(tid, credential.username, outgoing)
+        for rule in acl_rules([], desired.allowed_addresses):
+            self._acl(tid, rule, bind=True)
+        for name in desired.initiators:
+            self._acl(tid, name, bind=True)
+        self._targets = None
 
     def grow(self, current, size_bytes):
         if size_bytes <= (current.size_bytes or 0):
@@ -605,76 +716,182 @@ class TgtBackend(SanBackend):
         if current.loaded and current.backend_data.get("live_lun") is not None:
             self._reopen_lun(current.backend_data["target"].tid, current.lun, current.path)
 
+    def _acl(self, tid, rule, bind):
+        kind = "--initiator-name" if is_name_rule(rule) else "--initiator-address"
+        forward, backward = ("bind", "unbind") if bind else ("unbind", "bind")
+        self.tgtadm("--op", forward, "--mode", "target", "--tid", tid, kind, rule)
+        self._done("%s the access rule %s of target %s" % (forward, rule, tid),
+                   lambda: self.tgtadm("--op", backward, "--mode", "target", "--tid", tid, kind, rule))
+
     def set_access(self, current, initiators, allowed_addresses):
-        tid = current.backend_data["target"].tid
-        live = list(current.backend_data["target"].acl)
+        target = current.backend_data["target"]
+        live = list(target.acl)
         wanted = acl_rules(initiators, allowed_addresses)
-        # Narrow first, then widen: nobody gets in who should not, even for a moment.
+        # Narrow first, then widen: nobody gets in who should not, even for a moment. A target
+        # left without rules in between admits nobody.
         for rule in live:
             if rule not in wanted:
-                kind = "--initiator-name" if is_name_rule(rule) else "--initiator-address"
-                self.tgtadm("--op", "unbind", "--mode", "target", "--tid", tid, kind, rule)
+                self._acl(target.tid, rule, bind=False)
         for rule in wanted:
             if rule not in live:
-                kind = "--initiator-name" if is_name_rule(rule) else "--initiator-address"
-                self.tgtadm("--op", "bind", "--mode", "target", "--tid", tid, kind, rule)
-        current.backend_data["target"].acl = wanted
-
-    def set_chap(self, current, chap, mutual_chap):
-        target = current.backend_data["target"]
-        for bound, credential, outgoing in ((target.accounts, chap, False), (target.outgoing_accounts, mutual_chap, True)):
-            for username in list(bound):
-                if credential is None or username != credential.username:
-                    self._unbind_account(target.tid, username, outgoing, current.name)
-            self._bind_credential(target.tid, current.name, credential, outgoing,
-                                  recorded=(current.backend_data.get("record") or {}).get(
-                                      "mutual_chap" if outgoing else "chap"))
+                self._acl(target.tid, rule, bind=True)
         self._targets = None
 
-    def _unbind_account(self, tid, username, outgoing, name):
-        arguments = ["--op", "unbind", "--mode", "account", "--tid", tid, "--user", username]
-        self.tgtadm(*(arguments + (["--outgoing"] if outgoing else [])))
-        self._delete_account_if_unused(username, exclude_name=name)
+    # -- CHAP accounts
 
-    def _delete_account_if_unused(self, username, exclude_name):
-        still_bound = any(username in target.accounts + target.outgoing_accounts for target in self.targets(refresh=True))
-        recorded = any(recorded is not None and recorded.username == username
-                       for name, record in self.read_records().items() if name != exclude_name
-                       for recorded in (record.get("chap"), record.get("mutual_chap")))
-        if not still_bound and not recorded:
-            self.tgtadm("--op", "delete", "--mode", "account", "--user", username, allow_fail=True)
+    def _new_account(self, username, secret):
+        self.control.new_account(username, secret)
+        self._done("create the account %s" % username,
+                   lambda: self.tgtadm("--op", "delete", "--mode", "account", "--user", username))
 
-    def _bind_credential(self, tid, name, credential, outgoing, recorded=None):
-        """Make credential's account exist with its secret and be bound to tid, changing only what differs."""
-        if credential is None:
-            return
-        targets = self.targets(refresh=True)
-        this = [target for target in targets if target.tid == tid][0]
-        already_bound = credential.username in (this.outgoing_accounts if outgoing else this.accounts)
-        known_secret = credential.same_as(recorded) or any(
+    def _delete_account(self, username, old_secret):
+        """Delete an account that is bound nowhere any more; undone by creating it again with old_secret."""
+        self.tgtadm("--op", "delete", "--mode", "account", "--user", username)
+        self._done("delete the account %s" % username,
+                   (lambda: self.control.new_account(username, old_secret)) if old_secret else None)
+
+    def _bind(self, tid, username, outgoing):
+        direction = ["--outgoing"] if outgoing else []
+        self.tgtadm(*(["--op", "bind", "--mode", "account", "--tid", tid, "--user", username] + direction))
+        self._done("bind the account %s to target %s" % (username, tid),
+                   lambda: self.tgtadm(*(["--op", "unbind", "--mode", "account", "--tid", tid, "--user", username]
+                                         + direction)))
+
+    def _unbind(self, tid, username, outgoing):
+        direction = ["--outgoing"] if outgoing else []
+        self.tgtadm(*(["--op", "unbind", "--mode", "account", "--tid", tid, "--user", username] + direction))
+        self._done("unbind the account %s from target %s" % (username, tid),
+                   lambda: self.tgtadm(*(["--op", "bind", "--mode", "account", "--tid", tid, "--user", username]
+                                         + direction)))
+
+    def _old_secrets(self, record):
+        """username -> secret, as far as the config files tell (to create a deleted account again)."""
+        secrets = dict(self._recorded_secrets())
+        for credential in (record.get("chap"), record.get("mutual_chap")):
+            if credential is not None and credential.secret:
+                secrets[credential.username] = credential.secret
+        return secrets
+
+    def _needs_reset(self, credential, name, recorded, live):
+        """True when the account exists in tgtd but may hold another secret: it must be made again."""
+        if credential.username not in live:
+            return False
+        return not (credential.same_as(recorded) or any(
             credential.same_as(other) for other_name, record in self.read_records().items() if other_name != name
-            for other in (record.get("chap"), record.get("mutual_chap")))
-        exists = credential.username in self.accounts()
-        if exists and not known_secret:
-            # The account's secret cannot be read back: set it. Deleting an account unbinds it from
-            # every target, so bind it back where it was.
-            holders = [(target.tid, direction) for target in targets
-                       for direction, names in ((False, target.accounts), (True, target.outgoing_accounts))
-                       if credential.username in names]
-            self.tgtadm("--op", "delete", "--mode", "account", "--user", credential.username)
-            self.control.new_account(credential.username, credential.secret)
-            for holder_tid, holder_outgoing in holders:
-                self._bind_account(holder_tid, credential.username, holder_outgoing)
-            already_bound = (tid, outgoing) in holders
-        elif not exists:
-            self.control.new_account(credential.username, credential.secret)
-            self._created_accounts.append(credential.username)
-        if not already_bound:
-            self._bind_account(tid, credential.username, outgoing)
+            for other in (record.get("chap"), record.get("mutual_chap"))))
 
-    def _bind_account(self, tid, username, outgoing):
-        self.tgtadm(*(["--op", "bind", "--mode", "account", "--tid", tid, "--user", username]
-                      + (["--outgoing"] if outgoing else [])))
+    def _check_only_holder(self, username, tid):
+        """An account is made again only when no other target uses it (deleting it unbinds it everywhere)."""
+        others = sorted({target.name for target in self.targets(refresh=True) if target.tid != tid
+                         and username in target.accounts + target.outgoing_accounts})
+        if others:
+            raise SanError("the CHAP account %s must be made again to set its secret, but %s use it too; deleting it "
+                           "would unbind it from them: use another username" % (username, ", ".join(others)))
+
+    def _replace_account(self, credential, live, old_secrets):
+        """Delete (when it exists) and create the account with the credential's secret."""
+        if credential.username in live:
+            self._delete_account(credential.username, old_secrets.get(credential.username))
+        self._new_account(credential.username, credential.secret)
+
+    def set_chap(self, current, chap, mutual_chap):
+        """Change the target's accounts so that the old or the new credentials always work and CHAP
+        stays required while either wants it (see the module docstring for tgt's account slots)."""
+        tid = current.backend_data["target"].tid
+        record = current.backend_data.get("record") or {}
+        old_secrets = self._old_secrets(record)
+        if current.chap is not None and current.chap.secret:
+            old_secrets.setdefault(current.chap.username, current.chap.secret)
+        if current.mutual_chap is not None and current.mutual_chap.secret:
+            old_secrets.setdefault(current.mutual_chap.username, current.mutual_chap.secret)
+        # The control socket must answer as tgt does before anything changes.
+        if chap is not None or mutual_chap is not None:
+            self.control.check()
+        removed = []
+        # Removing CHAP: mutual CHAP (which needs CHAP) goes first; otherwise CHAP is set first.
+        phases = (("outgoing", mutual_chap), ("incoming", chap)) if chap is None else \
+            (("incoming", chap), ("outgoing", mutual_chap))
+        for direction, credential in phases:
+            # Read before each phase: between phases no slot is empty, so show is safe.
+            target = [target for target in self.targets(refresh=True) if target.tid == tid][0]
+            live = set(self.accounts())
+            outgoing = direction == "outgoing"
+            recorded = record.get("mutual_chap" if outgoing else "chap")
+            reset = credential is not None and self._needs_reset(credential, current.name, recorded, live)
+            if reset:
+                self._check_only_holder(credential.username, tid)
+            if outgoing:
+                removed += self._set_outgoing(tid, list(target.outgoing_accounts), credential, reset, live, old_secrets)
+            else:
+                removed += self._set_incoming(tid, list(target.accounts), credential, reset, live, old_secrets)
+        self._targets = None
+        self._delete_unused(removed, current.name, old_secrets)
+
+    def _set_incoming(self, tid, bound, want, reset, live, old_secrets):
+        """Make want (or nothing) the incoming account of tid; bound lists them in tgt's slot order.
+        Returns the account names it unbound."""
+        if want is None:
+            for username in reversed(bound):  # from the last slot: no slot is ever left empty
+                self._unbind(tid, username, outgoing=False)
+            return list(bound)
+        if not reset and bound[:1] == [want.username]:
+            for username in reversed(bound[1:]):
+                self._unbind(tid, username, outgoing=False)
+            return list(bound[1:])
+        if not bound:
+            if reset:
+                self._replace_account(want, live, old_secrets)
+            elif want.username not in live:
+                self._new_account(want.username, want.secret)
+            self._bind(tid, want.username, outgoing=False)
+            return []
+        # The first slot changes: a temporary account (the new secret) keeps CHAP required while the
+        # old accounts leave their slots and the new one fills the first.
+        if not reset and want.username not in live:
+            self._new_account(want.username, want.secret)
+        temporary = TEMP_ACCOUNT_PREFIX + os.urandom(4).hex()
+        self._new_account(temporary, want.secret)
+        self._bind(tid, temporary, outgoing=False)
+        for username in bound:
+            self._unbind(tid, username, outgoing=False)
+        if reset:
+            self._replace_account(want, live, old_secrets)
+        self._bind(tid, want.username, outgoing=False)
+        self._unbind(tid, temporary, outgoing=False)
+        self._delete_account(temporary, want.secret)
+        return [username for username in bound if username != want.username]
+
+    def _set_outgoing(self, tid, bound, want, reset, live, old_secrets):
+        """Make want (or nothing) the outgoing account of tid (tgt has one). Returns the names unbound."""
+        if want is None:
+            for username in bound:
+                self._unbind(tid, username, outgoing=True)
+            return list(bound)
+        if not reset and bound == [want.username]:
+            return []
+        if not reset and want.username not in live:
+            self._new_account(want.username, want.secret)
+        for username in bound:
+            self._unbind(tid, username, outgoing=True)
+        if reset:
+            self._replace_account(want, live, old_secrets)
+        self._bind(tid, want.username, outgoing=True)
+        return [username for username in bound if username != want.username]
+
+    def _delete_unused(self, usernames, name, old_secrets):
+        """Delete the accounts no target uses and no other volume records (ours only: never a stranger's)."""
+        targets = self.targets(refresh=True)
+        for username in sorted(set(usernames)):
+            if self._account_used(username, name, targets):
+                continue
+            self._delete_account(username, old_secrets.get(username))
+
+    def _account_used(self, username, exclude_name, targets):
+        if any(username in target.accounts + target.outgoing_accounts for target in targets):
+            return True
+        return any(recorded is not None and recorded.username == username
+                   for name, record in self.read_records().items() if name != exclude_name
+                   for recorded in (record.get("chap"), record.get("mutual_chap")))
 
     def delete(self, current, force, remove_data):
         target = current.backend_data.get("target")
@@ -683,8 +900,10 @@ class TgtBackend(SanBackend):
             if force:
                 arguments.insert(2, "--force")
             self.tgtadm(*arguments)
+            targets = self.targets(refresh=True)
             for username in target.accounts + target.outgoing_accounts:
-                self._delete_account_if_unused(username, exclude_name=current.name)
+                if not self._account_used(username, current.name, targets):
+                    self.tgtadm("--op", "delete", "--mode", "account", "--user", username, allow_fail=True)
         if remove_data and current.path:
             try:
                 os.unlink(current.path)

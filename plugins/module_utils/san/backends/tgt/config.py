@@ -38,6 +38,17 @@ NO_ADDRESS = "NONE"
 # What survives tgt-admin: Config::General (comments, quotes, <blocks>) and an unquoted /bin/sh word.
 SAFE_CREDENTIAL = re.compile(r"^[A-Za-z0-9_.:@+=,%/^-]+$")
 SAFE_CREDENTIAL_RULE = "letters, digits and _ . : @ + = , % / ^ -"
+# CHAP user names: the same without ',': tgtd reads an account request as "user=<name>,password=<secret>"
+# and takes everything before the first comma as the name (usr/mgmt.c), so a name with a comma
+# would become another account with a garbage secret. Secrets may hold a comma (all after
+# "password=" is the secret).
+CHAP_USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.:@+=%/^-]+$")
+CHAP_USERNAME_RULE = ("letters, digits and _ . : @ + = % / ^ - (no comma: tgtd splits 'user=...,password=...' at the "
+                      "first comma; no other character survives tgt-admin, which reads the config file with "
+                      "Config::General and passes the values through /bin/sh when it restores the volume)")
+CHAP_SECRET_PATTERN = SAFE_CREDENTIAL
+CHAP_SECRET_RULE = ("letters, digits and _ . : @ + = , % / ^ - (tgt-admin reads the config file with Config::General "
+                    "and passes the values through /bin/sh when it restores the volume)")
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9_.:@+=,%/-]*$")
 SAFE_PATH_RULE = "an absolute path of letters, digits and _ . : @ + = , % / -"
 

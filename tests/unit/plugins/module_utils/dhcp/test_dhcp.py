@@ -241,6 +241,9 @@ def test_lock_directory_is_private_and_the_lock_excludes_a_second_writer(tmp_pat
             with writer_lock("kea http://127.0.0.1:8000 dhcp4", wait=0.2, directory=str(directory)):
                 pass
         assert "held the lock" in str(info.value) and "nothing changed" in str(info.value)
+        # ... and names the holder (issue 11: as the SAN lock does).
+        assert "(pid %d (dhcp_reservation, writer of kea http://127.0.0.1:8000 dhcp4) since " % os.getpid() \
+            in str(info.value)
         with writer_lock("kea http://127.0.0.1:8001 dhcp4", wait=0.2, directory=str(directory)):
             pass  # another server: another lock
     with writer_lock("kea http://127.0.0.1:8000 dhcp4", wait=0.2, directory=str(directory)):
@@ -266,7 +269,47 @@ def test_lock_refuses_a_directory_others_can_write(tmp_path):
 def test_select_backend_names_the_choices():
     class Fake(dhcp.DhcpBackend):
         name = "fake"
-    assert dhcp.select_backend("fake", (Fake,)) is Fake
+    assert dhcp.select_backend("fake", {"fake": Fake}) is Fake
     with pytest.raises(DhcpError) as info:
-        dhcp.select_backend("windows", (Fake,))
+        dhcp.select_backend("windows", {"fake": Fake})
     assert "backend 'windows' is not available; the backends are fake" in str(info.value)
+
+
+def test_the_iscsi_settings_are_normalised_once(monkeypatch):
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import boot_options
+    calls = []
+    real = boot_options.normalize_iscsi
+    monkeypatch.setattr(boot_options, "normalize_iscsi", lambda iscsi: calls.append(1) or real(iscsi))
+    monkeypatch.setattr(dhcp, "normalize_iscsi", boot_options.normalize_iscsi, raising=False)
+    request = build_request(params())
+    assert len(calls) == 1 and request.root_path == "iscsi:10.77.0.1:6:3260:1:" + TARGET
+
+
+def test_an_ipv6_root_path_and_a_lun_of_10_or_more_in_the_request():
+    request = build_request(params(iscsi={"server": "[fd00::5]", "target_iqn": TARGET, "lun": 12}))
+    assert request.root_path == "iscsi:[fd00::5]:6:3260:c:" + TARGET
+    assert request.iscsi["target_iqn"] == TARGET and request.iscsi["server"] == "fd00::5"
+    assert len(request.warnings) == 1 and request.warnings[0].startswith("iscsi.lun 12 goes into the root path")
+    assert build_request(params()).warnings == []
+
+
+def test_backends_come_from_one_registry_with_one_default():
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import argspec, registry
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.backend import KeaBackend
+    import pathlib
+    import yaml
+    from ansible_collections.sanboot.iscsi.plugins.doc_fragments.dhcp_backends import ModuleDocFragment
+    assert registry.BACKENDS == {"kea": KeaBackend} and registry.DEFAULT_BACKEND in registry.BACKENDS
+    spec = argspec.connection_argument_spec()["backend"]
+    assert (spec["default"], spec["choices"]) == (registry.DEFAULT_BACKEND, sorted(registry.BACKENDS))
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]["backend"]
+    assert (documented["default"], documented["choices"]) == (registry.DEFAULT_BACKEND, sorted(registry.BACKENDS))
+    root = pathlib.Path(__file__).resolve().parents[5]
+    for playbook in ("site.yml", "verify_boot_chain.yml"):
+        assert "default('%s')" % registry.DEFAULT_BACKEND not in (root / "playbooks" / playbook).read_text(), playbook
+    # The role's own default variable mirrors the registry's.
+    role_defaults = yaml.safe_load((root / "roles/iscsi_boot_dhcp/defaults/main.yml").read_text())
+    assert role_defaults["iscsi_boot_dhcp_backend"] == "{{ sanboot_dhcp_backend | default('%s') }}" \
+        % registry.DEFAULT_BACKEND
+    with pytest.raises(DhcpError, match="^backend is required: one of kea"):
+        dhcp.run_reservation(params(), registry.BACKENDS)

@@ -45,3 +45,21 @@ def test_bad_settings_name_the_key(iscsi, message):
     with pytest.raises(NamingError) as info:
         normalize_iscsi(iscsi)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("server", ["fd00::5", "[fd00::5]", "FD00:0::5"])
+def test_a_bracketed_ipv6_server_keeps_the_target_iqn(server):
+    """The root path is parsed by the naming core only (issue 11): never split at colons here."""
+    settings = normalize_iscsi({"target_iqn": TARGET, "server": server, "lun": 10})
+    assert settings["root_path"] == "iscsi:[fd00::5]:6:3260:a:" + TARGET
+    assert (settings["server"], settings["target_iqn"], settings["port"], settings["lun"]) == ("fd00::5", TARGET, 3260, 10)
+
+
+def test_a_boot_lun_of_10_or_more_is_warned_about_with_the_reason():
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options import lun_warning
+    assert lun_warning(9) is None
+    warning = lun_warning(10)
+    assert warning.startswith("iscsi.lun 10 goes into the root path (option 17) as 'a', in hexadecimal as RFC 4173 "
+                              "says and iPXE reads it")
+    assert "dracut and OpenStack Ironic read that field as decimal" in warning
+    assert "LUNs 0 to 9" in warning

@@ -28,6 +28,7 @@ import pytest
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import core as dhcp
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import DhcpError, build_request, run_reservation
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.backend import KeaBackend
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.client import KeaClient, KeaError, display_url
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.config import (
     STALE,
@@ -59,15 +60,21 @@ class KeaSimulator:
     """Answers like Kea's control agent in front of kea-dhcp4: basic auth, a list per service, result codes.
 
     `config` is what config-get returns. `host_cmds` adds the hook's commands (reservations then live in
-    the configuration, operation-target primary). `interfere(command)` runs before each answer, to play
-    another writer; `fail` maps a command to a (result, text) answer.
+    the configuration, operation-target primary); `update` adds reservation-update (Kea 2.4+ and 3.0
+    document it: it replaces the host with the same identifier in the subnet). `interfere(command)`
+    runs before each answer, to play another writer; `fail` maps a command to a (result, text) answer;
+    `fail_nth` makes the Nth command of all answer as Kea does when the server is gone. `served`
+    records, after each command, the MACs a DHCP request would find reserved in subnet 1.
     """
 
-    def __init__(self, host_cmds=False):
+    def __init__(self, host_cmds=False, update=False):
         self.config = copy.deepcopy(FIXTURE)
         self.host_cmds = host_cmds
+        self.update = update
         self.calls = []
+        self.served = []
         self.fail = {}
+        self.fail_nth = None
         self.interfere = None
         self.delay = 0
         simulator = self
@@ -139,9 +146,19 @@ class KeaSimulator:
     def subnet(self, subnet_id=1):
         return next(s for s in self.config["Dhcp4"]["subnet4"] if s["id"] == subnet_id)
 
+    GONE = (1, "unable to forward command to the dhcp4 service: No such file or directory. The server is likely to be "
+               "offline")
+
     def answer(self, request):
+        answer = self._answer(request)
+        self.served.append([r.get("hw-address") for r in self.subnet().get("reservations", [])])
+        return answer
+
+    def _answer(self, request):
         command, arguments = request.get("command"), request.get("arguments")
         self.calls.append(command)
+        if self.fail_nth is not None and len(self.calls) == self.fail_nth:
+            return {"result": self.GONE[0], "text": self.GONE[1]}
         if self.interfere:
             self.interfere(command)
         if command in self.fail:
@@ -151,6 +168,8 @@ class KeaSimulator:
             commands = ["config-get", "config-set", "config-test", "config-write", "list-commands", "shutdown"]
             if self.host_cmds:
                 commands += ["reservation-add", "reservation-del", "reservation-get", "reservation-get-all"]
+            if self.host_cmds and self.update:
+                commands += ["reservation-update"]
             return {"result": 0, "arguments": commands}
         if command == "config-get":
             return {"result": 0, "arguments": copy.deepcopy(self.config)}
@@ -168,6 +187,18 @@ class KeaSimulator:
     def host_command(self, command, arguments):
         if command == "reservation-get-all":
             return {"result": 0, "arguments": {"hosts": copy.deepcopy(self.subnet(arguments["subnet-id"]).get("reservations", []))}}
+        if command == "reservation-update" and self.update:
+            if arguments.get("operation-target") != "primary":
+                return {"result": 1, "text": "Unable to update a host because there is no hosts-database configured."}
+            host = dict(arguments["reservation"])
+            reservations = self.subnet(host.pop("subnet-id")).setdefault("reservations", [])
+            for index, held in enumerate(reservations):
+                if held.get("hw-address") == host.get("hw-address"):
+                    if any(other is not held and other.get("ip-address") == host.get("ip-address") for other in reservations):
+                        return {"result": 1, "text": "Host already exists."}
+                    reservations[index] = host
+                    return {"result": 0, "text": "Host updated."}
+            return {"result": 1, "text": "Host not updated (not found)."}
         if command == "reservation-add":
             if arguments.get("operation-target") != "primary":
                 return {"result": 1, "text": "Unable to add new host because there is no hosts-database configured."}
@@ -350,7 +381,7 @@ def test_urls_are_checked_and_shown_without_credentials():
 
 def test_round_trip_adds_keeps_the_rest_and_persists(kea):
     before = copy.deepcopy(kea.config)
-    result = run_reservation(module_params(kea.url), (KeaBackend,))
+    result = run_reservation(module_params(kea.url), BACKENDS)
     assert result["changed"] is True
     assert kea.calls == ["list-commands", "config-get", "config-get", "config-test", "config-get", "config-set",
                          "config-get", "config-write"]
@@ -366,12 +397,12 @@ def test_round_trip_adds_keeps_the_rest_and_persists(kea):
     expected["Dhcp4"]["subnet4"][0]["reservations"].append(reservations[2])
     assert kea.config == expected
     kea.calls.clear()
-    assert run_reservation(module_params(kea.url), (KeaBackend,))["changed"] is False
+    assert run_reservation(module_params(kea.url), BACKENDS)["changed"] is False
     assert kea.calls == ["list-commands", "config-get"], "an unchanged run must not take the lock or write"
 
 
 def test_check_mode_only_reads(kea):
-    result = run_reservation(module_params(kea.url), (KeaBackend,), check_mode=True)
+    result = run_reservation(module_params(kea.url), BACKENDS, check_mode=True)
     assert result["changed"] is True and result["reservation"]["ip"] == "10.77.0.61"
     assert set(kea.calls) == {"list-commands", "config-get"}
     assert kea.config == FIXTURE
@@ -380,7 +411,7 @@ def test_check_mode_only_reads(kea):
 def test_an_update_keeps_unmanaged_fields_and_option_flags(kea):
     params = module_params(kea.url, mac="52:54:00:00:00:10", ip="10.77.0.10", hostname=None, iscsi=None,
                            options=[{"name": "domain-name-servers", "data": "10.77.0.3", "space": None, "code": None}])
-    result = run_reservation(params, (KeaBackend,))
+    result = run_reservation(params, BACKENDS)
     assert result["changed"] is True
     updated = next(r for r in kea.subnet()["reservations"] if r["hw-address"] == OTHER_MAC)
     assert updated["next-server"] == "10.77.0.1" and updated["hostname"] == "other01"
@@ -393,7 +424,7 @@ def test_the_round_trip_rewrites_packed_175_so_a_new_secret_is_sent(kea):
     params = module_params(kea.url, mac="52:54:00:12:34:56", ip="10.77.0.60", hostname="winboot01",
                            iscsi={"server": "10.77.0.1", "target_iqn": TARGET, "initiator_iqn": "iqn.2026-11.test:vm1",
                                   "chap": {"username": "vmuser", "secret": "Vm-Secret-5678"}})
-    result = run_reservation(params, (KeaBackend,))
+    result = run_reservation(params, BACKENDS)
     assert result["changed"] is True
     options = {o["code"]: o for o in next(r for r in kea.subnet()["reservations"] if r["hw-address"] == BOOT_MAC)["option-data"]}
     assert "data" not in options[175], "Kea must pack 175 afresh from 190/191"
@@ -409,7 +440,7 @@ def test_a_change_landing_before_our_set_makes_us_start_again(kea):
         if command == "config-test" and foreign not in kea.subnet()["reservations"]:
             kea.subnet()["reservations"].append(dict(foreign))
     kea.interfere = other_writer
-    result = run_reservation(module_params(kea.url), (KeaBackend,))
+    result = run_reservation(module_params(kea.url), BACKENDS)
     assert result["changed"] is True
     assert held_macs(kea) == [OTHER_MAC, BOOT_MAC, "52:54:00:99:00:01", "52:54:00:12:34:57"]
     assert kea.calls.count("config-set") == 1
@@ -424,7 +455,7 @@ def test_a_set_that_drops_ours_right_after_is_detected_and_repeated(kea):
             state["dropped"] = True
             kea.config = copy.deepcopy(FIXTURE)
     kea.interfere = stale_writer
-    result = run_reservation(module_params(kea.url), (KeaBackend,))
+    result = run_reservation(module_params(kea.url), BACKENDS)
     assert result["changed"] is True
     assert kea.calls.count("config-set") == 2
     assert held_macs(kea)[-1] == "52:54:00:12:34:57"
@@ -434,7 +465,7 @@ def test_kea_refusing_at_config_test_sets_nothing(kea):
     kea.fail["config-test"] = (1, "option data does not match option definition (space: dhcp4, code: 3): Failed to "
                                   "convert string to address 'x' (<wire>:0:3228)")
     with pytest.raises(DhcpError) as info:
-        run_reservation(module_params(kea.url), (KeaBackend,))
+        run_reservation(module_params(kea.url), BACKENDS)
     assert str(info.value).startswith("Kea refused the new configuration at config-test, so nothing was set: option data")
     assert "config-set" not in kea.calls and kea.config == FIXTURE
 
@@ -442,7 +473,7 @@ def test_kea_refusing_at_config_test_sets_nothing(kea):
 def test_a_failing_config_write_takes_the_change_back(kea):
     kea.fail["config-write"] = (1, "Unable to open file /etc/kea/kea-dhcp4.conf for writing")
     with pytest.raises(DhcpError) as info:
-        run_reservation(module_params(kea.url), (KeaBackend,))
+        run_reservation(module_params(kea.url), BACKENDS)
     assert "config-write failed, so the change was taken back" in str(info.value)
     assert "Unable to open file" in str(info.value)
     assert kea.config == FIXTURE
@@ -454,7 +485,7 @@ def test_endless_interference_ends_in_a_clear_error(kea):
             kea.config["Dhcp4"]["valid-lifetime"] += 1
     kea.interfere = busy
     with pytest.raises(DhcpError) as info:
-        run_reservation(module_params(kea.url), (KeaBackend,))
+        run_reservation(module_params(kea.url), BACKENDS)
     assert "changed under this run 6 times in a row" in str(info.value)
     assert "config-set" not in kea.calls
 
@@ -464,7 +495,7 @@ def test_endless_interference_ends_in_a_clear_error(kea):
 def test_host_cmds_add_one_reservation_without_a_config_set(kea_host_cmds):
     kea = kea_host_cmds
     params = module_params(kea.url, iscsi={"server": "10.77.0.1", "target_iqn": TARGET})
-    result = run_reservation(params, (KeaBackend,))
+    result = run_reservation(params, BACKENDS)
     assert result["changed"] is True
     assert "config-set" not in kea.calls
     assert kea.calls[-2:] == ["reservation-get", "config-write"]
@@ -473,14 +504,14 @@ def test_host_cmds_add_one_reservation_without_a_config_set(kea_host_cmds):
         {"space": "dhcp4", "code": 17, "data": "iscsi:10.77.0.1:6:3260:1:" + TARGET}]
     assert kea.subnet()["reservations"][-1]["hw-address"] == "52:54:00:12:34:57"
     kea.calls.clear()
-    assert run_reservation(params, (KeaBackend,))["changed"] is False
+    assert run_reservation(params, BACKENDS)["changed"] is False
     assert "reservation-add" not in kea.calls
 
 
 def test_host_cmds_adds_missing_option_definitions_by_round_trip_first(kea_host_cmds):
     kea = kea_host_cmds
     kea.config["Dhcp4"]["option-def"] = []
-    result = run_reservation(module_params(kea.url), (KeaBackend,))
+    result = run_reservation(module_params(kea.url), BACKENDS)
     assert result["changed"] is True
     assert [d["code"] for d in kea.config["Dhcp4"]["option-def"]] == [203]
     assert kea.calls.index("config-set") < kea.calls.index("reservation-add")
@@ -491,25 +522,27 @@ def test_host_cmds_replace_and_restore_on_failure(kea_host_cmds):
     params = module_params(kea.url, ip="10.77.0.10", replace=True, iscsi={"server": "10.77.0.1", "target_iqn": TARGET})
     kea.fail["reservation-add"] = (1, "Host already exists.")
     with pytest.raises(DhcpError) as info:
-        run_reservation(params, (KeaBackend,))
+        run_reservation(params, BACKENDS)
     assert "refused reservation-add: Host already exists." in str(info.value)
     # The simulator refuses every add, so the restore of the removed one fails too, and says so.
-    assert "restoring the reservation(s) removed before it failed for 52:54:00:00:00:10" in str(info.value)
+    assert "putting back the previous reservations failed: reservation-add of 52:54:00:00:00:10 (Host already exists.)" \
+        in str(info.value)
     del kea.fail["reservation-add"]
     kea.config = copy.deepcopy(FIXTURE)
-    result = run_reservation(params, (KeaBackend,))
+    result = run_reservation(params, BACKENDS)
     assert result["changed"] is True
     assert held_macs(kea) == [BOOT_MAC, "52:54:00:12:34:57"]
 
 
 def test_info_lists_and_masks(kea):
     from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import run_reservation_info
-    result = run_reservation_info({"api_url": kea.url, "api_username": USER, "api_password": PASSWORD,
-                                   "mac": "52-54-00-12-34-56", "timeout": 5}, (KeaBackend,))
+    result = run_reservation_info({"backend": "kea", "api_url": kea.url, "api_username": USER, "api_password": PASSWORD,
+                                   "mac": "52-54-00-12-34-56", "timeout": 5}, BACKENDS)
     assert [r["ip"] for r in result["reservations"]] == ["10.77.0.60"]
     assert "Vm-Secret" not in json.dumps(result)
-    everything = run_reservation_info({"api_url": kea.url, "api_username": USER, "api_password": PASSWORD, "timeout": 5},
-                                      (KeaBackend,))
+    everything = run_reservation_info({"backend": "kea", "api_url": kea.url, "api_username": USER,
+                                       "api_password": PASSWORD, "timeout": 5},
+                                      BACKENDS)
     assert [r["mac"] for r in everything["reservations"]] == [OTHER_MAC, BOOT_MAC]
 
 
@@ -522,12 +555,116 @@ def test_a_reservation_the_server_would_never_serve_is_refused(kea, change, mess
     kea.config["Dhcp4"].update(change)
     configured = copy.deepcopy(kea.config)
     with pytest.raises(DhcpError) as info:
-        run_reservation(module_params(kea.url), (KeaBackend,))
+        run_reservation(module_params(kea.url), BACKENDS)
     assert message in str(info.value)
     assert kea.config == configured
 
 
 def test_persist_false_does_not_write(kea):
-    result = run_reservation(module_params(kea.url, persist=False), (KeaBackend,))
+    result = run_reservation(module_params(kea.url, persist=False), BACKENDS)
     assert result["changed"] is True
     assert "config-set" in kea.calls and "config-write" not in kea.calls
+
+
+# --- issue 11: no half-applied reservation on the host_cmds path (and none on the round trip) -----------
+
+def held_by_mac(config, subnet_id=1):
+    """The reservations of a subnet by MAC, and the rest of the configuration: "exactly as before"
+    (host_cmds may give a restored reservation another place in the list; DHCP does not care)."""
+    config = copy.deepcopy(config)
+    subnet = next(s for s in config["Dhcp4"]["subnet4"] if s["id"] == subnet_id)
+    reservations = subnet.pop("reservations", [])
+    return config, sorted(reservations, key=lambda r: r.get("hw-address") or "")
+
+
+# An in-place update of the boot reservation (new host name and root path), and a take-over of
+# another client's address (replace), with and without reservation-update.
+CHANGES = {
+    "update": dict(mac=BOOT_MAC, ip="10.77.0.60", hostname="winboot01-b",
+                   iscsi={"server": "10.77.0.2", "target_iqn": TARGET, "initiator_iqn": "iqn.2026-11.test:vm1",
+                          "chap": {"username": "vmuser", "secret": "Vm-Secret-1234"}}),
+    "take-over": dict(mac=BOOT_MAC, ip="10.77.0.10", hostname="winboot01", replace=True,
+                      iscsi={"server": "10.77.0.1", "target_iqn": TARGET}),
+}
+
+
+def test_host_cmds_updates_in_place_with_reservation_update_so_the_reservation_never_disappears():
+    kea = KeaSimulator(host_cmds=True, update=True)
+    try:
+        result = run_reservation(module_params(kea.url, **CHANGES["update"]), BACKENDS)
+        assert result["changed"] is True
+        assert "reservation-update" in kea.calls and "reservation-del" not in kea.calls
+        assert all(BOOT_MAC in served for served in kea.served), "a DHCP request in between found no reservation"
+        held = next(r for r in kea.subnet()["reservations"] if r["hw-address"] == BOOT_MAC)
+        assert held["hostname"] == "winboot01-b"
+        assert run_reservation(module_params(kea.url, **CHANGES["update"]), BACKENDS)["changed"] is False
+    finally:
+        kea.close()
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["del-add", "reservation-update"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_host_cmds_a_fault_at_every_command_leaves_the_reservations_exactly_as_before(update, change):
+    params = module_params("http://unused/", **CHANGES[change])
+    fail_at = 1
+    while True:
+        kea = KeaSimulator(host_cmds=True, update=update)
+        try:
+            params["api_url"] = kea.url
+            before = held_by_mac(kea.config)
+            kea.fail_nth = fail_at
+            try:
+                run_reservation(params, BACKENDS)
+            except DhcpError as exc:
+                where = "fault at command %d (%s): %s" % (fail_at, kea.calls[fail_at - 1], exc)
+                assert held_by_mac(kea.config) == before, where
+                assert "Vm-Secret" not in str(exc)
+                kea.fail_nth = None
+                assert run_reservation(params, BACKENDS)["changed"] is True, where
+                assert run_reservation(params, BACKENDS)["changed"] is False, where
+            else:
+                assert fail_at > 5 and "config-write" in kea.calls
+                break
+        finally:
+            kea.close()
+        fail_at += 1
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_round_trip_a_fault_at_every_command_leaves_the_configuration_exactly_as_before(change):
+    params = module_params("http://unused/", **CHANGES[change])
+    fail_at = 1
+    while True:
+        kea = KeaSimulator()
+        try:
+            params["api_url"] = kea.url
+            before = copy.deepcopy(kea.config)
+            kea.fail_nth = fail_at
+            try:
+                run_reservation(params, BACKENDS)
+            except DhcpError as exc:
+                assert kea.config == before, "fault at command %d (%s): %s" % (fail_at, kea.calls[fail_at - 1], exc)
+                kea.fail_nth = None
+                assert run_reservation(params, BACKENDS)["changed"] is True
+            else:
+                assert fail_at > 5
+                break
+        finally:
+            kea.close()
+        fail_at += 1
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["del-add", "reservation-update"])
+def test_host_cmds_a_failed_config_write_takes_the_live_change_back(update):
+    kea = KeaSimulator(host_cmds=True, update=update)
+    try:
+        before = held_by_mac(kea.config)
+        kea.fail["config-write"] = (1, "Unable to open file /etc/kea/kea-dhcp4.conf for writing")
+        with pytest.raises(DhcpError) as info:
+            run_reservation(module_params(kea.url, **CHANGES["update"]), BACKENDS)
+        assert str(info.value).startswith("config-write failed, so the change was taken back (the server holds the "
+                                          "previous reservations): ")
+        assert "Unable to open file" in str(info.value)
+        assert held_by_mac(kea.config) == before
+    finally:
+        kea.close()

@@ -128,3 +128,13 @@ def test_duplicates_across_reservations_are_refused():
     errors = wd.validate_settings({"reservations": [RESERVATION, dict(RESERVATION, mac="52:54:00:12:34:99")]})
     assert errors == ["win_dhcp_boot_reservation_reservations[1].ip: 10.77.0.60 is also in "
                       "win_dhcp_boot_reservation_reservations[0]"]
+
+
+def test_a_boot_lun_of_10_or_more_is_warned_about_as_with_kea():
+    result = plan([RESERVATION])
+    assert result["warnings"] == ["win_dhcp_boot_reservation_reservations[0]: iscsi.lun 10 goes into the root path "
+                                  "(option 17) as 'a', in hexadecimal as RFC 4173 says and iPXE reads it; dracut and "
+                                  "OpenStack Ironic read that field as decimal and would find no LUN at all (the field "
+                                  "is not a decimal number). Boot LUNs 0 to 9 read the same everywhere: prefer one of "
+                                  "them when such clients boot from this reservation"]
+    assert plan([dict(RESERVATION, iscsi=dict(RESERVATION["iscsi"], lun=9))])["warnings"] == []

@@ -89,6 +89,8 @@ def params(**values):
     base = {"name": "boot01", "state": "present", "target_prefix": "iqn.2026-11.com.example.san", "lun": 1,
             "size": "64M", "initiators": ["iqn.1991-05.com.microsoft:winboot01"],
             "chap": {"username": "boot01", "secret": SECRET}}
+    if values.get("target_iqn"):
+        base["target_prefix"] = None  # the two are mutually exclusive
     base.update(values)
     return base
 
@@ -119,7 +121,7 @@ def test_canonical_desired_state():
     assert SECRET not in repr(desired)
 
 
-def test_target_iqn_wins_over_the_prefix_and_is_lowercased():
+def test_target_iqn_is_lowercased():
     desired = san.desired_from_params(params(target_iqn="IQN.2026-11.com.Example:Boot-X"), MemoryBackend())
     assert desired.target_iqn == "iqn.2026-11.com.example:boot-x"
 
@@ -253,11 +255,11 @@ def test_access_changes():
                                                                      "cannot be read back"),
     (Credential("old"), {"username": "boot01", "secret": SECRET}, "CHAP user old -> boot01"),
     (None, {"username": "boot01", "secret": SECRET}, "CHAP user boot01 added"),
-    (Credential("boot01", SECRET), None, "CHAP user boot01 removed"),
+    (Credential("boot01", SECRET), "remove", "CHAP user boot01 removed"),
 ])
 def test_chap_is_compared_never_set_blindly(current, wanted, action):
     backend = MemoryBackend(volumes=[existing(chap=current)])
-    result = run(backend, chap=wanted)
+    result = run(backend, chap=None, remove_chap=True) if wanted == "remove" else run(backend, chap=wanted)
     if action is None:
         assert result["changed"] is False and backend.calls == []
     else:
@@ -343,3 +345,178 @@ def test_the_modules_argument_spec_has_every_option_of_the_contract():
 def test_a_target_named_outside_the_rules_gets_no_root_path():
     result = san.volume_result(existing(target_iqn="IQN.bad name"), ("10.0.0.5", 3260))
     assert result["root_path"] is None and result["portal"] == "10.0.0.5:3260"
+
+
+# --- issue 11: CHAP left out is kept, explicit removal, option rules, order, rollback ---------------
+
+MUTUAL = Credential("boot01-out", OTHER_SECRET)
+
+
+def test_leaving_chap_out_keeps_it_and_the_result_says_so():
+    """A play that lost its CHAP variable must not weaken a boot LUN to initiator-name-only access."""
+    backend = MemoryBackend(volumes=[existing(mutual_chap=MUTUAL)])
+    result = run(backend, chap=None)
+    assert result["changed"] is False and backend.calls == []
+    assert result["kept"] == ["chap", "mutual_chap"]
+    assert (result["volume"]["chap_username"], result["volume"]["mutual_chap_username"]) == ("boot01", "boot01-out")
+    assert result["diff"]["after"]["chap_secret"] == "(hidden)"
+    assert SECRET not in json.dumps(result) and OTHER_SECRET not in json.dumps(result)
+
+
+def test_leaving_mutual_chap_out_while_chap_is_given_keeps_mutual_chap():
+    backend = MemoryBackend(volumes=[existing(mutual_chap=MUTUAL)])
+    result = run(backend, chap={"username": "boot01", "secret": "SbtSecretCc789"})
+    assert backend.calls == [("set_chap", "boot01")] and result["kept"] == ["mutual_chap"]
+    volume = backend.volumes["boot01"]
+    assert volume.mutual_chap is MUTUAL and volume.chap.secret == "SbtSecretCc789"
+    assert "mutual CHAP" not in result["actions"][0]
+
+
+def test_remove_chap_removes_chap_and_mutual_chap_and_remove_mutual_chap_only_mutual():
+    backend = MemoryBackend(volumes=[existing(mutual_chap=MUTUAL)])
+    result = run(backend, chap=None, remove_mutual_chap=True)
+    assert backend.volumes["boot01"].chap is not None and backend.volumes["boot01"].mutual_chap is None
+    assert result["kept"] == ["chap"] and "mutual CHAP user boot01-out removed" in result["actions"][0]
+    result = run(backend, chap=None, remove_chap=True)
+    assert backend.volumes["boot01"].chap is None and "kept" not in result
+    assert "CHAP user boot01 removed" in result["actions"][0]
+    assert run(backend, chap=None, remove_chap=True)["changed"] is False
+
+
+def test_a_new_volume_without_chap_has_none_and_keeps_nothing():
+    result = run(MemoryBackend(), chap=None)
+    assert result["volume"]["chap_username"] is None and "kept" not in result
+
+
+def test_a_given_secret_equal_to_the_kept_mutual_secret_is_refused():
+    backend = MemoryBackend(volumes=[existing(mutual_chap=MUTUAL)])
+    with pytest.raises(SanInputError, match=r"^chap.secret must differ from the secret of the mutual CHAP that volume "
+                                            r"'boot01' keeps"):
+        run(backend, chap={"username": "boot01", "secret": OTHER_SECRET})
+    assert backend.calls == []
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"remove_chap": True}, "chap: parameters are mutually exclusive: chap|remove_chap (remove_chap removes the CHAP"),
+    ({"mutual_chap": {"username": "m", "secret": OTHER_SECRET}, "remove_mutual_chap": True},
+     "mutual_chap: parameters are mutually exclusive: mutual_chap|remove_mutual_chap"),
+    ({"target_iqn": "iqn.2026-11.x:y", "target_prefix": "iqn.2026-11.x"},
+     "target_iqn: parameters are mutually exclusive: target_iqn|target_prefix (the target IQN is target_iqn, or"),
+    ({"chap": None, "mutual_chap": {"username": "m", "secret": OTHER_SECRET}}, "mutual_chap needs chap"),
+])
+def test_option_rules_are_checked_by_the_core_too(values, message):
+    with pytest.raises(SanInputError) as caught:
+        san.desired_from_params(params(**values), MemoryBackend())
+    assert str(caught.value).startswith(message)
+
+
+def test_the_modules_declare_the_same_option_rules():
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.san import argspec, registry
+    kwargs = argspec.volume_module_kwargs()
+    assert sorted(map(sorted, kwargs["mutually_exclusive"])) == [["chap", "remove_chap"],
+                                                                 ["mutual_chap", "remove_mutual_chap"],
+                                                                 ["target_iqn", "target_prefix"]]
+    assert kwargs["required_by"] == {"mutual_chap": ["chap"]}
+    for spec in (kwargs["argument_spec"], argspec.info_module_kwargs()["argument_spec"]):
+        assert spec["backend"]["choices"] == sorted(registry.BACKENDS)
+        assert spec["backend"]["default"] == registry.DEFAULT_BACKEND
+    for option in ("remove_chap", "remove_mutual_chap"):
+        assert kwargs["argument_spec"][option]["type"] == "bool"
+
+
+def test_the_default_backend_is_written_once():
+    """registry.DEFAULT_BACKEND is the one place; the doc fragment and the roles' defaults mirror it."""
+    import pathlib
+    import yaml
+    from ansible_collections.sanboot.iscsi.plugins.doc_fragments.san_backends import ModuleDocFragment
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.san import registry
+    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]["backend"]
+    assert documented["default"] == registry.DEFAULT_BACKEND
+    assert documented["choices"] == sorted(registry.BACKENDS)
+    root = pathlib.Path(__file__).resolve().parents[5]
+    for role in ("san_boot_volume", "san_golden_image"):
+        assert "'%s'" % registry.DEFAULT_BACKEND not in (root / "roles" / role / "defaults/main.yml").read_text(), role
+    with pytest.raises(SanInputError, match="^backend is required: one of memory"):
+        san.make_backend({"memory": MemoryBackend}, {"name": "x"}, None, None)
+
+
+def test_chap_comes_before_access_is_widened_and_access_is_narrowed_before_chap_goes():
+    backend = MemoryBackend(volumes=[existing(chap=None)])
+    run(backend, initiators=["iqn.1991-05.com.microsoft:winboot01", "iqn.1991-05.com.microsoft:winboot02"])
+    assert backend.calls == [("set_chap", "boot01"), ("set_access", "boot01")]
+    backend.calls.clear()
+    run(backend, chap=None, remove_chap=True, initiators=["iqn.1991-05.com.microsoft:winboot01"])
+    assert backend.calls == [("set_access", "boot01"), ("set_chap", "boot01")]
+
+
+class CountingBackend(MemoryBackend):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clone_lookups = 0
+        self.rolled_back = 0
+        self.fail_on = None
+        self.undo_message = None
+
+    def find_clone_source(self, clone_from):
+        self.clone_lookups += 1
+        return super().find_clone_source(clone_from)
+
+    def set_access(self, current, initiators, allowed_addresses):
+        if self.fail_on == "set_access":
+            raise san.SanError("tgtadm --op bind --mode target failed (exit 22): invalid request")
+        super().set_access(current, initiators, allowed_addresses)
+
+    def rollback(self):
+        self.rolled_back += 1
+        return self.undo_message
+
+
+def test_find_clone_source_runs_once_per_run():
+    golden = existing(name="golden", target_iqn="iqn.2026-11.com.example.san:golden", path="/srv/iscsi/golden.img")
+    backend = CountingBackend(volumes=[golden])
+    result = run(backend, size=None, clone_from="golden")
+    assert backend.clone_lookups == 1 and result["volume"]["size_bytes"] == golden.size_bytes
+
+
+def test_a_failed_step_rolls_back_and_says_what_could_not_be_undone():
+    backend = CountingBackend(volumes=[existing(chap=None)])
+    backend.fail_on = "set_access"
+    with pytest.raises(san.SanError) as caught:
+        run(backend, initiators=["iqn.1991-05.com.microsoft:winboot02"])
+    assert backend.rolled_back == 1 and str(caught.value).startswith("tgtadm --op bind --mode target failed")
+    backend.undo_message = "undoing 'bind the account x to target 1' failed (...)"
+    with pytest.raises(san.SanError) as caught:
+        run(backend, initiators=["iqn.1991-05.com.microsoft:winboot02"])
+    assert str(caught.value).endswith("; undoing 'bind the account x to target 1' failed (...)")
+
+
+def test_a_change_the_target_did_not_take_is_rolled_back():
+    class Forgetful(CountingBackend):
+        def set_access(self, current, initiators, allowed_addresses):
+            self.calls.append(("set_access", current.name))  # says yes, changes nothing
+
+    backend = Forgetful(volumes=[existing()])
+    with pytest.raises(san.SanError, match=r"does not hold the changes after they were applied \(initiators "):
+        run(backend, initiators=["iqn.1991-05.com.microsoft:winboot02"])
+    assert backend.rolled_back == 1
+
+
+def test_no_step_is_a_placeholder():
+    """Every planned step changes something (item 10): the tgt config-file step writes the file."""
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt.backend import TgtBackend
+    import tempfile
+    import os
+    with tempfile.TemporaryDirectory() as directory:
+        image = os.path.join(directory, "boot01.img")
+        open(image, "wb").close()
+        os.truncate(image, 1024 * 1024)
+        backend = TgtBackend({"config_dir": os.path.join(directory, "conf.d")}, None, None)
+        desired = san.desired_from_params(params(size="1M", path=image), backend)
+        desired.path = image
+        current = existing(loaded=False, path=image, size_bytes=1024 * 1024, backend_data={})
+        steps = backend.extra_steps(current, desired)
+        assert [description.split(" /")[0] for description, _action in steps] == ["write the config file"]
+        steps[0][1]()
+        assert os.path.exists(backend.config_path("boot01"))
+        assert oct(os.stat(backend.config_path("boot01")).st_mode & 0o777) == "0o600"
+        assert backend.extra_steps(current, desired) == []

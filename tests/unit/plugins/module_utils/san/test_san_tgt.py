@@ -17,7 +17,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt imp
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt import config as tgt_config
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt import control as tgt_control
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.backends.tgt import parser as tgt_parser
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import Credential, Desired, SanInputError
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import Credential, Desired, SanError, SanInputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tgt"
 
@@ -200,11 +200,41 @@ def _desired(**values):
     return Desired(**base)
 
 
-@pytest.mark.parametrize("values, params, message", [
-    ({"chap": Credential("boot 01", "SbtSecretAa123")}, {}, "chap.username 'boot 01' may contain only"),
-    ({"chap": Credential("boot01", "Sbt'Secret123")}, {}, "chap.secret may contain only letters"),
-    ({"chap": Credential("u", "SbtSecretAa123"), "mutual_chap": Credential("m", "Sbt#ecretAa123")}, {},
+@pytest.mark.parametrize("chap, mutual_chap, message", [
+    ({"username": "boot 01", "secret": "SbtSecretAa123"}, None, "chap.username 'boot 01' may contain only"),
+    # tgtd splits "user=...,password=..." at the first comma: the account would get another name.
+    ({"username": "boot,01", "secret": "SbtSecretAa123"}, None,
+     "chap.username 'boot,01' may contain only letters, digits and _ . : @ + = % / ^ - (no comma: tgtd splits "
+     "'user=...,password=...' at the first comma"),
+    ({"username": "boot01", "secret": "Sbt'Secret123"}, None, "chap.secret may contain only letters"),
+    ({"username": "u", "secret": "SbtSecretAa123"}, {"username": "m", "secret": "Sbt#ecretAa123"},
      "mutual_chap.secret may contain only"),
+    ({"username": "u", "secret": "SbtSecretAa123"}, {"username": "m,x", "secret": "SbtMutualCc789"},
+     "mutual_chap.username 'm,x' may contain only"),
+    ({"username": "sanboot-rotate-1a2b3c4d", "secret": "SbtSecretAa123"}, None,
+     "chap.username 'sanboot-rotate-1a2b3c4d' must not start with sanboot-rotate- on the tgt backend"),
+])
+def test_tgt_credential_rules_are_checked_by_the_core_before_anything(chap, mutual_chap, message):
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.san import core as san
+    params = {"name": "boot01", "target_prefix": "iqn.2026-11.test", "initiators": ["iqn.2026-11.test:client1"],
+              "size": "1M", "chap": chap, "mutual_chap": mutual_chap}
+    with pytest.raises(SanInputError) as caught:
+        san.desired_from_params(params, tgt_backend.TgtBackend({}, None, None))
+    assert str(caught.value).startswith(message)
+    for credential in (chap, mutual_chap):
+        if credential is not None:
+            assert credential["secret"] not in str(caught.value)
+
+
+def test_a_comma_in_a_secret_is_carried():
+    """Everything after "password=" is the secret for tgtd (measured: a login with it works)."""
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.san import core as san
+    params = {"name": "boot01", "target_prefix": "iqn.2026-11.test", "initiators": ["iqn.2026-11.test:client1"],
+              "size": "1M", "chap": {"username": "boot01", "secret": "Sbt,SecretAa1"}}
+    assert san.desired_from_params(params, tgt_backend.TgtBackend({}, None, None)).chap.secret == "Sbt,SecretAa1"
+
+
+@pytest.mark.parametrize("values, params, message", [
     ({"chap": Credential("u", "SbtSecretAa123"), "mutual_chap": Credential("u", "SbtMutualCc789")}, {},
      "mutual_chap.username must differ from chap.username on the tgt backend"),
     ({}, {"path": "/srv/iscsi/boot 01.img"}, "path: '/srv/iscsi/boot 01.img' must be an absolute path"),
@@ -227,3 +257,48 @@ def test_default_path_is_under_storage_dir():
     desired = _desired()
     backend.validate(desired, {"storage_dir": "/data/luns"})
     assert desired.path == "/data/luns/boot01.img"
+
+
+def test_the_san_lock_waits_a_bounded_time_and_names_its_holder(tmp_path, monkeypatch):
+    """Two runs against one tgtd: the second waits at most lock_wait, then names the first."""
+    from ansible_collections.sanboot.iscsi.plugins.module_utils import locking
+    socket_path, lock_path = tmp_path / "socket.7", tmp_path / "sanboot-iscsi.7.lock"
+    socket_path.write_text("")
+    monkeypatch.setattr(tgt_backend, "CONTROL_SOCKET", str(tmp_path / "socket.%d"))
+    monkeypatch.setattr(tgt_backend, "LOCK_FILE", str(tmp_path / "sanboot-iscsi.%d.lock"))
+    first = tgt_backend.TgtBackend({"tgt_control_port": 7, "name": "boot01"}, None, None)
+    first.lock()
+    second = tgt_backend.TgtBackend({"tgt_control_port": 7, "name": "boot02"}, None, None)
+    second.lock_wait = 0.3
+    with pytest.raises(SanError) as caught:
+        second.lock()
+    message = str(caught.value)
+    assert message.startswith("another run has held the lock of the tgtd on control port 7 (%s) for 0 s: pid %d "
+                              "(san_volume, volume 'boot01') since " % (lock_path, os.getpid())), message
+    assert message.endswith("nothing was changed, run again when it is done")
+    first.close()
+    second.lock()
+    assert "volume 'boot02'" in locking.describe_holder(os.open(lock_path, os.O_RDONLY))
+    second.close()
+
+
+def test_a_config_file_that_cannot_be_read_is_named_with_the_reason(tmp_path):
+    config_dir = tmp_path / "conf.d"
+    config_dir.mkdir()
+    (config_dir / "sanboot-boot01.conf").write_bytes(b"# sanboot.iscsi volume: name=boot01 \xff\xfe\n")
+    (config_dir / "sanboot-boot02.conf").mkdir()
+    warnings = []
+    backend = tgt_backend.TgtBackend({"config_dir": str(config_dir)}, None, warnings.append)
+    with pytest.raises(SanError) as caught:
+        backend.get("boot01")
+    assert str(caught.value) == ("config_dir: the config file of volume 'boot01', %s, cannot be read: it is not UTF-8 "
+                                 "text (byte 36); nothing was changed (fix or remove the file)"
+                                 % (config_dir / "sanboot-boot01.conf"))
+    with pytest.raises(SanError, match="cannot be read: it is not a regular file"):
+        backend.get("boot02")
+    backend.targets = lambda refresh=False: []
+    assert backend.list() == []
+    assert warnings == ["config_dir: %s cannot be read (it is not UTF-8 text (byte 36)); the volume it describes is not "
+                        "listed" % (config_dir / "sanboot-boot01.conf"),
+                        "config_dir: %s cannot be read (it is not a regular file); the volume it describes is not "
+                        "listed" % (config_dir / "sanboot-boot02.conf")]
