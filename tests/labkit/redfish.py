@@ -586,6 +586,9 @@ def metadata_document() -> str:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY each answer waits for the
+    # client's delayed ACK (about 40 ms).
+    disable_nagle_algorithm = True
     server_version = "sanboot-redfish-test-double"
     state: BmcState = None  # set per server class
 
