@@ -55,3 +55,13 @@ attributes:
     membership:
       - sanboot.iscsi.dhcp
 """
+
+    ACTIONGROUP_BMC = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/sanboot.iscsi.bmc) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - sanboot.iscsi.bmc
+"""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: boot_chain_mismatches
-short_description: Compare what the SAN, DHCP, the switch and Windows hold for each server
+short_description: Compare what the SAN, DHCP, the BMC, the switch and Windows hold for each server
 version_added: 0.1.0
 author: sanboot.iscsi contributors
 description:
@@ -18,12 +18,20 @@ description:
     the boot network; that portfast is on; that CHAP secrets have valid lengths (12 to 16 characters) and that
     neither the SAN nor DHCP holds a different secret than the inventory; and, where Windows was reachable, that
     its initiator node name is the same IQN. IQNs compare case-insensitively.
+  - For a server whose boot parameters are in its BMC (C(expected.boot_parameters=bmc)), the reservation must carry no
+    boot option (17, 203, iPXE's CHAP), and the boot NIC's C(iSCSIBoot) settings, as they will be in force (staged values
+    merged over the active ones), are compared field by field - C(BootMode), C(TargetInfoViaDHCP), C(InitiatorName),
+    C(PrimaryTargetName), C(PrimaryTargetIPAddress), C(PrimaryTargetTCPPort), C(PrimaryLUN), C(AuthenticationMethod),
+    C(CHAPUsername), the address settings - with the inventory and the SAN. A BMC reads CHAP secrets back as null, so a
+    different secret in the BMC cannot be found.
+  - For a server whose boot parameters are in DHCP and whose BMC was read, a NIC set to boot from the target in its BMC
+    (C(BootMode=iSCSI), C(TargetInfoViaDHCP=false)), which would ignore DHCP, is a mismatch.
   - Secrets never enter; only their lengths and whether a module in check mode would change them.
 options:
   _input:
     description:
-      - Host name to observation. An observation has the keys C(expected), C(san), C(dhcp), C(switch), C(portal)
-        and C(windows); see C(plugins/module_utils/boot_chain.py) and C(playbooks/verify_boot_chain.yml).
+      - Host name to observation. An observation has the keys C(expected), C(san), C(dhcp), C(bmc), C(switch),
+        C(portal) and C(windows); see C(plugins/module_utils/boot_chain.py) and C(playbooks/verify_boot_chain.yml).
     type: dict
     required: true
 seealso:

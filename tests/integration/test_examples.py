@@ -11,7 +11,12 @@ What runs, and against what:
 - switch_portfast's `rendered` and `parsed` examples (no device needed), warn;
 - san_volume and san_volume_info: against a real tgtd of the test's own, the examples unchanged
   except that the test's module_defaults point the san action group at that tgtd (merged into the
-  module_defaults an example sets for that group itself).
+  module_defaults an example sets for that group itself); san_volume's Pure FlashArray example
+  against the FlashArray test double (labkit/purefa.py), its address and CA pointed at the double.
+- redfish_iscsi_boot and redfish_iscsi_boot_info: against the Redfish BMC test double
+  (labkit/redfish.py), one emulated BMC per BMC the examples name, with the MAC, user and vendor
+  behaviour (Dell for the iDRAC) they describe; the examples unchanged except that each BMC's
+  address and CA point at its double.
 What is only syntax-checked, and why: examples that need a Windows host's probe output (the
 win_*_plan filters), a named Kea server (dhcp_reservation*, whose examples carry their own
 api_url), or a network device (switch_portfast's device examples).
@@ -26,7 +31,7 @@ import pytest
 import yaml
 
 import labkit
-from labkit import purefa, tgt
+from labkit import purefa, redfish, tgt
 
 PLUGIN_TYPES = {"module": "plugins/modules", "filter": "plugins/filter", "test": "plugins/test"}
 # Per-plugin variables an example expects to exist, as a playbook around it would provide them.
@@ -193,3 +198,59 @@ def test_san_examples_run_against_a_real_tgtd(examples, root, cleanup, workdir, 
     assert "failed=0" in info.stdout and "All assertions passed" in info.stdout
     for secret in (SAN_VARS["vault_winboot01_chap_secret"], SAN_VARS["boot_chap_secret"], SAN_VARS["san_mutual_chap_secret"]):
         assert secret not in result.stdout + result.stderr + info.stdout + info.stderr
+
+
+# The BMCs the redfish examples name: address -> (profile, the MAC of the NIC the example configures, user, password).
+EXAMPLE_BMCS = {
+    "bmc-winboot01.example.com": ("dmtf", "00:1b:21:3a:4f:10", "ansible", "SbtExampleBmc1"),
+    "idrac-winboot02.example.com": ("dell", "00:1b:21:3a:4f:12", "root", "SbtExampleIdrac2"),
+    "bmc-old01.example.com": ("lenovo", "00:1b:21:3a:4f:99", "ansible", "SbtExampleBmc1"),
+}
+BMC_VARS = {"vault_bmc_password": "SbtExampleBmc1", "vault_idrac_password": "SbtExampleIdrac2",
+            "vault_chap_secrets": {"winboot01": "SbtExampleChap1"}}
+
+
+def test_bmc_examples_run_against_the_redfish_test_double(examples, cleanup, workdir, run_tool):
+    bmcs = {address: redfish.RedfishBmc.start(cleanup, workdir, profile=profile, mac=mac, username=user,
+                                              password=password, name=address.split(".", maxsplit=1)[0])
+            for address, (profile, mac, user, password) in EXAMPLE_BMCS.items()}
+    ca_path = str(next(iter(bmcs.values())).ca_path)
+
+    def at_double(tasks):
+        pointed = []
+        for task in tasks:
+            task = dict(task)
+            for module in ("sanboot.iscsi.redfish_iscsi_boot", "sanboot.iscsi.redfish_iscsi_boot_info"):
+                if module in task:
+                    arguments = dict(task[module])
+                    if arguments.get("baseuri") in bmcs:
+                        arguments["baseuri"] = bmcs[arguments["baseuri"]].url.split("://", 1)[1]
+                    if "ca_path" in arguments:
+                        arguments["ca_path"] = ca_path
+                    task[module] = arguments
+            pointed.append(task)
+        return with_defaults(pointed, "group/sanboot.iscsi.bmc", {"ca_path": ca_path})
+
+    winboot01 = bmcs["bmc-winboot01.example.com"]
+    host_vars = dict(LOCAL, sanboot_bmc_address=winboot01.url.split("://", 1)[1], sanboot_mac="00:1b:21:3a:4f:10",
+                     sanboot_initiator_iqn="iqn.1991-05.com.microsoft:winboot01.example.com",
+                     sanboot_target_iqn="iqn.2026-11.com.example.san01:winboot01")
+    plays = [{"name": "%s EXAMPLES" % name, "hosts": "localhost", "gather_facts": False,
+              "module_defaults": {"group/sanboot.iscsi.bmc": {"ca_path": ca_path}},
+              "tasks": at_double(examples[("module", name)])}
+             for name in ("redfish_iscsi_boot", "redfish_iscsi_boot_info")]
+    result = run_plays(run_tool, workdir, plays, {"all": {"hosts": {"localhost": host_vars}}}, extra=BMC_VARS)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+    assert "failed=0" in result.stdout
+    # What the examples say they do is what the NICs hold.
+    boot = winboot01.applied(mac="00:1b:21:3a:4f:10")
+    assert boot["BootMode"] == "iSCSI" and boot["iSCSIBoot"]["CHAPSecret"] == "SbtExampleChap1"
+    assert boot["iSCSIBoot"]["PrimaryTargetName"] == "iqn.2026-11.com.example.san01:winboot01"
+    assert '"msg": "iqn.2026-11.com.example.san01:winboot01"' in result.stdout  # the info example's debug
+    idrac = bmcs["idrac-winboot02.example.com"]
+    boot = idrac.applied(mac="00:1b:21:3a:4f:12")["iSCSIBoot"]
+    assert idrac.state.resets == ["GracefulRestart"] and not idrac.staged()
+    assert (boot["InitiatorIPAddress"], boot["PrimaryVLANId"], boot["PrimaryLUN"]) == ("10.20.0.102", 120, 1)
+    assert bmcs["bmc-old01.example.com"].applied(mac="00:1b:21:3a:4f:99")["BootMode"] != "iSCSI"
+    for secret in ("SbtExampleChap1", "SbtExampleBmc1", "SbtExampleIdrac2"):
+        assert secret not in result.stdout + result.stderr

@@ -43,3 +43,43 @@ def test_unique_names_fit_interface_limits():
     assert len(labkit.unique_name("tap", 3)) <= 15
     with pytest.raises(labkit.LabError, match="15 characters"):
         labkit.unique_name("muchtoolongkind")
+
+
+@pytest.mark.parametrize("watcher", ["boot", "bmcboot"])
+def test_a_boot_verdict_waits_for_the_whole_line_qemu_is_still_writing(tmp_path, watcher):
+    """QEMU writes the serial port byte by byte: a read can end inside iPXE's error line (seen in a 1 ms poll of a
+    real failed boot: 'Could not open SAN device: Operation n'). The verdict must carry the whole line, or a check of
+    iPXE's reason fails now and then, more often on a loaded machine."""
+    from labkit import bmcboot, boot
+
+    def wait(serial, name, timeout):
+        if watcher == "boot":
+            return boot.wait_for_boot(serial, name, timeout=timeout)
+        outcome, _stage, detail = bmcboot.wait_for_os(serial, name, timeout=timeout)
+        return outcome, detail
+
+    serial = tmp_path / "serial.log"
+    failure = "Could not open SAN device: Operation not permitted (http://ipxe.org/410d613c)"
+    serial.write_text("iPXE 1.0.0+\r\nRegistered SAN device 0x80\r\n" + failure[:38])
+    assert wait(serial, "vm1", timeout=0.3)[0] == "timeout"
+    serial.write_text(serial.read_text() + failure[38:] + "\r\n")
+    assert wait(serial, "vm1", timeout=0.3) == ("failed", failure)
+    if watcher == "boot":
+        # The same for a boot sector's marker: the one of vm10 half written is not vm1's.
+        serial.write_text("\r\n%s vm1" % boot.MARKER)
+        assert wait(serial, "vm1", timeout=0.3)[0] == "timeout"
+        serial.write_text("\r\n%s vm1\r\n" % boot.MARKER)
+        assert wait(serial, "vm1", timeout=0.3)[0] == "booted"
+    else:
+        # A NIC whose BMC left iSCSI boot off: the shim says so, and that is the verdict at once.
+        serial.write_text("%s (BootMode Disabled)\r\n" % bmcboot.NO_ISCSI)
+        assert wait(serial, "vm1", timeout=5) == ("failed", bmcboot.NO_ISCSI)
+
+
+def test_the_leak_check_does_not_take_another_run_whose_marker_starts_like_ours(workdir):
+    """Markers are sbt<pid>: the run of pid 2036 must not count (or, in sanlab's sweep, kill) what pid 20368 made."""
+    longer = labkit.RUN_MARKER + "7"
+    with labkit.Cleanup() as stack:
+        labkit.start_daemon(stack, ["bash", "-c", 'exec -a "$0" sleep 600', "sleeper-%s-x" % longer], workdir / "s.log")
+        assert labkit.leftovers(longer) and labkit.leftovers(longer)[0].startswith("pid ")
+        assert labkit.leftovers(labkit.RUN_MARKER) == []

@@ -37,7 +37,18 @@ def test_each_stage_of_site_has_its_tag(repo, run_tool, vault_password_file):
     for line in result.stdout.splitlines():
         if "TASK TAGS:" in line:
             tags.update(tag.strip() for tag in line.split("[", 1)[1].rstrip("]").split(","))
-    assert {"san", "switch", "dhcp", "windows", "verify"} <= tags
+    assert {"san", "switch", "bmc", "dhcp", "windows", "verify"} <= tags
+
+
+def test_site_refuses_an_unknown_place_for_the_boot_parameters_before_touching_anything(
+        repo, run_tool, vault_password_file):
+    result = run_tool("ansible-playbook", "-i", EXAMPLE, "--vault-password-file", vault_password_file,
+                      "playbooks/site.yml", "--tags", "bmc,dhcp", "-e", "sanboot_boot_parameters=bios")
+    assert result.returncode != 0
+    assert "sanboot_boot_parameters is 'bios': expected dhcp (the DHCP reservation carries the boot options) or bmc" \
+        in result.stdout
+    # Each host failed at that check: no role ran, no host was contacted.
+    assert "TASK [sanboot.iscsi." not in result.stdout and "UNREACHABLE" not in result.stdout
 
 
 def test_example_secrets_are_vaulted_and_valid(repo, run_tool, vault_password_file):
@@ -52,3 +63,10 @@ def test_example_secrets_are_vaulted_and_valid(repo, run_tool, vault_password_fi
                       "and (sanboot_chap.secret | length) <= 16'")
     assert checks.returncode == 0, checks.stdout + checks.stderr
     assert variables["sanboot_chap"]["username"] == "winboot01"
+    # winboot02 takes its boot parameters from its BMC, with the BMC password from the vault.
+    checks = run_tool("ansible", "winboot02", "-i", EXAMPLE, "--vault-password-file", vault_password_file,
+                      "-c", "local", "-m", "ansible.builtin.assert", "-a",
+                      "that='sanboot_boot_parameters == \"bmc\" and sanboot_bmc_password | length > 0 "
+                      "and sanboot_bmc_address | length > 0'")
+    assert checks.returncode == 0, checks.stdout + checks.stderr
+    assert "vault_bmc_passwords" in (repo / EXAMPLE / "hosts.yml").read_text()

@@ -78,6 +78,24 @@ def test_a_chap_secret_in_a_windows_dhcp_reservation_is_refused_and_never_shown(
     assert host.state_bytes() == before
 
 
+def test_a_reservation_without_iscsi_keeps_the_address_and_loses_its_boot_options(repo, workdir):
+    """A server moved to boot parameters in its BMC (sanboot_boot_parameters: bmc): options 17 and 203 go, the
+    address and host name stay, and a second run changes nothing."""
+    host = SimulatedWindowsHost(workdir, "dhcp-server2022", name="dhcp01")
+    booting = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [RESERVATION]})
+    assert booting.returncode == 0, output(booting)
+    assert set(host.state()["dhcp"]["reservation_options"]["10.77.0.60"]) == {"12", "17", "203"}
+    address_only = dict(RESERVATION)
+    del address_only["iscsi"]
+    for changed in (True, False):
+        result = host.run_role("win_dhcp_boot_reservation", {"win_dhcp_boot_reservation_reservations": [address_only]})
+        assert result.returncode == 0, output(result)
+        assert (recap(result)["changed"] > 0) is changed, output(result)
+        dhcp = host.state()["dhcp"]
+        assert dhcp["reservation_options"]["10.77.0.60"] == {"12": "winboot01"}
+        assert [entry["client_id"] for entry in dhcp["reservations"] if entry["ip"] == "10.77.0.60"] == ["52-54-00-12-34-56"]
+
+
 def test_no_iscsibcg_means_nothing_registered_and_a_clear_message(repo, workdir):
     host = SimulatedWindowsHost(workdir, "server2022-iscsi-boot")
     before = host.state_bytes()

@@ -8,7 +8,8 @@ internal port carries 10.77.0.1, tgtd as the SAN with its portal there, kea-dhcp
 subnet, radvd, and one tap port per machine. kea-ctrl-agent listens on 127.0.0.1 in the root
 namespace (Kea's control socket is a file, which crosses namespaces). The machines are QEMU VMs
 whose only boot device is iPXE; each is a host in the lab inventory (`inventory/`), which the
-collection's playbooks run against like any site's inventory. Storage is an XFS file system with
+collection's playbooks run against like any site's inventory. Each machine also has a BMC (a Redfish
+test double, labkit/labbmc.py): vm1 takes its boot parameters from DHCP options, vm2 from its BMC. Storage is an XFS file system with
 reflink on a loop file, so clones of the golden image are copy-on-write.
 
     python3 tests/lab/sanlab.py up [--vms 2] [--dir .cache/lab]
@@ -39,7 +40,7 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 import labkit  # noqa: E402  pylint: disable=wrong-import-position
-from labkit import boot, kea, osboot, osimage, ovs, tgt  # noqa: E402  pylint: disable=wrong-import-position
+from labkit import boot, kea, labbmc, osboot, osimage, ovs, tgt  # noqa: E402  pylint: disable=wrong-import-position
 
 SUBNET = "10.77.0.0/24"
 SERVER_IP = "10.77.0.1"
@@ -56,6 +57,11 @@ GOLDEN_VOLUME = "golden"
 IMAGING_INITIATOR = "%s:imaging" % INITIATOR_PREFIX
 VM_MEMORY_MB = 256  # Debian's kernel and the initramfs
 DEFAULT_DIR = labkit.REPO / ".cache" / "lab"
+# Extensions add parts to the lab without changing it. Each is a class taking the SanLab, with a `name` and any
+# of the hooks: up(progress) after the lab's own parts, group_vars() and host_vars(vm) for the inventory, state()
+# and restore(state) across the supervisor and the CLI, start_machine(cleanup, vm, memory_mb, extra_args) ->
+# (machine, a watcher like osboot.wait_for_os) or None (the lab's default boot), describe(vm) -> lines for the demo.
+EXTENSIONS = [labbmc.LabBmcs]   # each machine's BMC; one machine boots through it
 
 
 def _secret(length: int = 14) -> str:
@@ -95,6 +101,14 @@ class SanLab:
         self.kea_url = self.kea_user = self.kea_password = None
         self.os_image = None
         self.imaging_chap = {"username": "imaging", "secret": _secret()}
+        self.extensions = [extension(self) for extension in EXTENSIONS]
+
+    def extension(self, name: str):
+        return next(extension for extension in self.extensions if extension.name == name)
+
+    def hooks(self, name: str) -> list:
+        """The extensions' methods of that name, in order."""
+        return [getattr(extension, name) for extension in self.extensions if hasattr(extension, name)]
 
     @classmethod
     def from_state(cls, directory: Path, state: dict) -> "SanLab":
@@ -107,6 +121,9 @@ class SanLab:
             vm = LabVm(entry["number"])
             vm.chap = entry["chap"]
             lab.vms.append(vm)
+        for extension in lab.extensions:
+            if hasattr(extension, "restore"):
+                extension.restore(state.get("extensions", {}).get(extension.name, {}))
         return lab
 
     def state(self) -> dict:
@@ -118,7 +135,9 @@ class SanLab:
                 "ovs_db": self.switch.db,
                 "vms": [{"number": vm.number, "name": vm.name, "mac": vm.mac, "ip": vm.ip, "tap": vm.tap,
                          "initiator_iqn": vm.initiator_iqn, "target_iqn": vm.target_iqn, "chap": vm.chap}
-                        for vm in self.vms]}
+                        for vm in self.vms],
+                "extensions": {extension.name: extension.state() for extension in self.extensions
+                               if hasattr(extension, "state")}}
 
     # -- building ---------------------------------------------------------------------------
 
@@ -158,6 +177,8 @@ class SanLab:
         self.kea_url, self.kea_user, self.kea_password = self.dhcp.url, self.dhcp.user, self.dhcp.password
         progress("radvd (router adverts spare iPXE its IPv6 autoconfiguration wait)")
         boot.start_radvd(self.cleanup, self.netns, BRIDGE, IPV6_PREFIX, self.directory)
+        for hook in self.hooks("up"):
+            hook(progress)
         self.write_inventory()
         progress("inventory: %s" % self.inventory)
         return self
@@ -176,6 +197,8 @@ class SanLab:
                 "sanboot_mac": vm.mac, "sanboot_ip": vm.ip, "sanboot_initiator_iqn": vm.initiator_iqn,
                 "sanboot_switch_interface": vm.tap, "sanboot_chap": vm.chap,
             }
+            for hook in self.hooks("host_vars"):
+                hosts[vm.name].update(hook(vm))
         inventory = {
             "all": {"children": {
                 "boot_servers": {"hosts": hosts, "vars": {
@@ -193,6 +216,7 @@ class SanLab:
                     "sanboot_dhcp_api_username": self.kea_user, "sanboot_dhcp_api_password": self.kea_password,
                     "sanboot_dhcp_subnet": SUBNET, "sanboot_dhcp_chap": True,
                     "sanboot_switch_platform": "ovs", "sanboot_switch_ovs_db": self.switch.db,
+                    **{key: value for hook in self.hooks("group_vars") for key, value in hook().items()},
                 }},
                 "windows_boot_servers": {"hosts": {}},
                 "sanboot_infrastructure": {"hosts": {
@@ -243,22 +267,25 @@ class SanLab:
         vms = vms or self.vms
         results = {}
         with labkit.Cleanup() as machines:
-            qmp = {}
+            qmp, waits = {}, {}
             for vm in vms:
                 vm.serial_log = self.directory / ("%s-serial.log" % vm.name)
                 extra = []
                 if pause and pause[0] == vm.name:
                     qmp[vm.name] = osboot.Qmp(self.directory / ("%s.qmp" % vm.name))
                     extra = osboot.Qmp.argv(qmp[vm.name].path)
-                vm.machine = boot.start_vm(machines, self.netns, vm.tap, vm.mac, vm.serial_log, memory_mb=VM_MEMORY_MB,
-                                           extra_args=extra)
+                started = next(filter(None, (hook(machines, vm, memory_mb=VM_MEMORY_MB, extra_args=extra)
+                                             for hook in self.hooks("start_machine"))), None)
+                vm.machine, waits[vm.name] = started or (
+                    boot.start_vm(machines, self.netns, vm.tap, vm.mac, vm.serial_log, memory_mb=VM_MEMORY_MB,
+                                  extra_args=extra), osboot.wait_for_os)
 
             def watch(vm):
                 pause_at = on_pause = None
                 if vm.name in qmp:
                     pause_at, on_pause = pause[1], pause[2]
-                outcome, stage, detail = osboot.wait_for_os(vm.serial_log, vm.name, timeout=timeout, vm=vm.machine,
-                                                            pause_at=pause_at, on_pause=on_pause, qmp=qmp.get(vm.name))
+                outcome, stage, detail = waits[vm.name](vm.serial_log, vm.name, timeout=timeout, vm=vm.machine,
+                                                        pause_at=pause_at, on_pause=on_pause, qmp=qmp.get(vm.name))
                 results[vm.name] = {"outcome": outcome, "stage": stage, "detail": detail if outcome != "booted" else "",
                                     "seconds": round(time.monotonic() - started, 1)}
 
@@ -487,7 +514,9 @@ def describe_boot(lab: SanLab, vm: LabVm, result: dict) -> str:
     lines = ["%s: %s" % (vm.name, headline)]
     lines.append("  DHCP lease     %s for %s%s" % (lease.get("ip-address", "none"), lease.get("hw-address", vm.mac),
                                                    " (host name %s)" % lease["hostname"] if lease.get("hostname") else ""))
-    lines.append("  root path      %s" % lab.reservation_root_path(vm))
+    lines.append("  root path      %s" % (lab.reservation_root_path(vm) or "(none in the reservation)"))
+    for hook in lab.hooks("describe"):
+        lines += hook(vm)
     ibft = result.get("report", {}).get("ibft", {})
     if ibft:
         lines.append("  iBFT (the OS)  initiator %s, target %s, LUN %s, CHAP user %s" % (

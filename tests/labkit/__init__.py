@@ -14,6 +14,7 @@ check can find anything left over and parallel runs do not collide.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -278,9 +279,11 @@ def add_veth_to_bridge(bridge_netns: str, bridge: str, peer_netns: str, peer_nam
 
 
 def leftovers(marker: str) -> list:
-    """Namespaces and processes whose name or command line contains marker: for leak checks."""
+    """Namespaces and processes whose name or command line contains marker: for leak checks.
+    The marker must not go on with a digit: sbt2036 is not in what the run of pid 20368 made (sbt20368-...)."""
+    contains = re.compile(re.escape(marker) + r"(?!\d)").search
     found = ["netns " + line.split()[0] for line in run(["ip", "netns", "list"], check=False).stdout.splitlines()
-             if marker in line]
+             if contains(line)]
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
@@ -288,7 +291,7 @@ def leftovers(marker: str) -> list:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if marker in cmdline and pid_alive(int(proc.name)):
+        if contains(cmdline) and pid_alive(int(proc.name)):
             found.append("pid %s: %s" % (proc.name, cmdline.strip()[:200]))
     return found
 

@@ -112,14 +112,17 @@ def serial_text(serial_log: Path) -> str:
 def wait_for_boot(serial_log: Path, name: str, timeout: float = 90.0, vm=None) -> tuple:
     """Return ("booted", text) when the marker for name appears, ("failed", iPXE's line) as soon as
     iPXE reports a failure, or ("timeout", text). Never waits out iPXE's own timeouts."""
-    expected = "%s %s" % (MARKER, name)
+    expected = "%s %s\n" % (MARKER, name)
     deadline = time.monotonic() + timeout
     while True:
         text = serial_text(serial_log)
-        if expected in text:
+        # Whole lines only: QEMU writes the serial port byte by byte, so a read can end inside a line, and a
+        # verdict taken from half of iPXE's error line (or of another machine's marker) would be wrong.
+        lines = text[:text.rfind("\n") + 1]
+        if expected in lines:
             return "booted", text
         for pattern in IPXE_FAILURES:
-            match = pattern.search(text)
+            match = pattern.search(lines)
             if match:
                 return "failed", match.group(0).strip()
         if vm is not None and not vm.alive():
@@ -131,5 +134,5 @@ def wait_for_boot(serial_log: Path, name: str, timeout: float = 90.0, vm=None) -
 
 def ipxe_lines(text: str) -> list:
     """The lines of the serial output worth showing: iPXE's own progress and the marker."""
-    keep = ("net0:", "Root path:", "Registered SAN", "Booting from SAN", "Could not", "Configuring", MARKER, "iPXE")
+    keep = ("net0:", "Root path:", "BMC root path:", "Registered SAN", "Booting from SAN", "Could not", "Configuring", MARKER, "iPXE")
     return [line.strip() for line in text.splitlines() if line.strip() and any(word in line for word in keep)]

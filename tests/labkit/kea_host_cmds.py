@@ -52,6 +52,8 @@ class HostCmdsShim:
         shim = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # no delayed-ACK wait between headers and body
+
             def log_message(self, *args):
                 pass
 

@@ -98,7 +98,7 @@ class Qmp:
 
 def os_lines(text: str) -> list:
     """The lines worth showing of an OS boot: iPXE's progress, then everything the OS printed."""
-    keep = ("net0: 10.", "Root path:", "Registered SAN", "Booting from SAN", "Could not")
+    keep = ("net0: 10.", "Root path:", "BMC root path:", "Registered SAN", "Booting from SAN", "Could not")
     lines = [line for line in boot.ipxe_lines(text) if line.startswith(keep)]
     lines += [line.strip() for line in text.splitlines() if osimage.OS_MARKER in line and line.strip() not in lines]
     return [line[line.find(osimage.OS_MARKER):] if osimage.OS_MARKER in line else line for line in lines]

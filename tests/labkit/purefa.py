@@ -800,6 +800,9 @@ class PureArrayDouble:
 class _Handler(BaseHTTPRequestHandler):
     double = None
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY each answer waits for the
+    # client's delayed ACK (about 40 ms), which made every test against the double slow.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 (the base class's name): quiet, the test reads state
         pass

@@ -92,7 +92,7 @@ def normalize_reservation(reservation, position: int) -> dict:
     if state == "absent":
         result.update({"ip": None, "scope_id": None, "hostname": None, "options": {}})
         return result
-    for required in ("ip", "scope", "iscsi"):
+    for required in ("ip", "scope"):
         if not reservation.get(required):
             raise DhcpPlanError("%s.%s is required when state is present" % (where, required))
     try:
@@ -105,19 +105,24 @@ def normalize_reservation(reservation, position: int) -> dict:
     if hostname is not None and not (isinstance(hostname, str) and _HOSTNAME.match(hostname)):
         raise DhcpPlanError("%s.hostname: '%s' is not a host name (letters, digits and inner hyphens, dot-separated "
                             "labels)" % (where, hostname))
-    iscsi = reservation["iscsi"]
+    iscsi = reservation.get("iscsi")
     if isinstance(iscsi, dict) and iscsi.get("chap"):
         raise DhcpPlanError("%s.%s" % (where, CHAP_REFUSED))
-    if isinstance(iscsi, dict):
-        iscsi = {key: value for key, value in iscsi.items() if key != "chap"}
-    try:
-        settings = normalize_iscsi(iscsi)
-    except NamingError as exc:
-        raise DhcpPlanError("%s.%s" % (where, exc)) from None
-    values = option_values(settings, hostname=hostname)
+    if iscsi in (None, {}):
+        # No boot options (the server's NIC takes them from its BMC): the address and host name only, and the
+        # options this role owns that the reservation had are removed, as dhcp_reservation does without iscsi.
+        values, warning = ({OPTION_HOSTNAME: hostname} if hostname else {}), None
+    else:
+        if isinstance(iscsi, dict):
+            iscsi = {key: value for key, value in iscsi.items() if key != "chap"}
+        try:
+            settings = normalize_iscsi(iscsi)
+        except NamingError as exc:
+            raise DhcpPlanError("%s.%s" % (where, exc)) from None
+        values, warning = option_values(settings, hostname=hostname), lun_warning(settings["lun"])
     result.update({"ip": str(ip), "scope_id": scope_id, "hostname": hostname,
                    "options": {str(code): value for code, value in sorted(values.items())},
-                   "lun_warning": lun_warning(settings["lun"])})
+                   "lun_warning": warning})
     return result
 
 

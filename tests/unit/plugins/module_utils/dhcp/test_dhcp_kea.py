@@ -80,6 +80,8 @@ class KeaSimulator:
         simulator = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # no delayed-ACK wait between headers and body
+
             def log_message(self, *args):
                 pass
 

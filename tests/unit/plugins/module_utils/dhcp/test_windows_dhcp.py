@@ -46,6 +46,18 @@ def test_without_initiator_iqn_no_option_203_and_no_definition():
     assert result["option_definition"] is None
 
 
+@pytest.mark.parametrize("iscsi", [None, {}])
+def test_without_iscsi_the_reservation_carries_the_address_and_host_name_only(iscsi):
+    """A server whose NIC takes its boot parameters from its BMC: options 17 and 203 are managed, so the ones the
+    reservation had are removed (option_values.ps1 removes a managed option it is not given)."""
+    reservation = dict(RESERVATION, iscsi=iscsi)
+    result = plan([reservation])
+    assert result["options"] == [{"scope_id": "10.77.0.0", "ip": "10.77.0.60", "values": {"12": "winboot01"}}]
+    assert result["managed_options"] == [12, 17, 203] and result["option_definition"] is None
+    assert result["leases"][0]["ip"] == "10.77.0.60"
+    assert plan([dict(reservation, hostname=None)])["options"][0]["values"] == {}
+
+
 def test_an_address_held_by_another_mac_is_an_error_unless_replace():
     taken = dict(RESERVATION, ip="10.77.0.20")
     with pytest.raises(wd.DhcpPlanError) as info:
@@ -103,7 +115,7 @@ def test_chap_is_refused_without_showing_the_secret():
     ({"iscsi": {"server": "10.77.0.1", "target_iqn": "boot01"}}, "[0].iscsi: 'boot01' looks like a target alias"),
     ({"iscsi": {"server": "10.77.0.1", "target_iqn": TARGET, "lun": "one"}}, "[0].iscsi: LUN 'one' is not a whole number"),
     ({"iscsi": {"server": "10.77.0.1", "target_iqn": TARGET, "initiator_iqn": "x"}}, "[0].iscsi.initiator_iqn: "),
-    ({"iscsi": None}, "[0].iscsi is required when state is present"),
+    ({"ip": None}, "[0].ip is required when state is present"),
     ({"state": "gone"}, "[0].state: 'gone' is not present or absent"),
     ({"subnet": "10.77.0.0/24"}, "[0]: unknown key(s) subnet"),
 ])
