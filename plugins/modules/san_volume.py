@@ -22,7 +22,8 @@ description:
   - Every value is checked before anything changes; a bad value fails with a message that names the option and the
     rule, and changes nothing.
   - "B(tgt backend): the volume is a C(tgtd) target with the LUN backed by a file. Each change is applied to the
-    running C(tgtd) with C(tgtadm) and persisted in one config file per volume in O(config_dir), so that a restart of
+    running C(tgtd) with the requests C(tgtadm) sends, over C(tgtd)'s control socket (the same bytes, without a process
+    per request), and persisted in one config file per volume in O(config_dir), so that a restart of
     C(tgtd) (C(tgt-admin -e)) brings it back. Running the same task again after C(tgtd) lost its configuration also
     brings the volume back."
   - "B(purefa backend): the volume is a Pure Storage FlashArray volume; its server is an array host with the initiator
@@ -296,12 +297,13 @@ options:
     type: bool
     default: false
 notes:
-  - B(tgt) - run it on the storage host, as root, with C(delegate_to) (see the examples). It needs C(tgtadm) there.
+  - B(tgt) - run it on the storage host, as root, with C(delegate_to) (see the examples); it talks to C(tgtd) over its
+    control socket there.
     B(purefa) - run it where the array's API is reachable (the controller); it needs the Python library C(requests).
   - A volume restricted by O(initiators) only gets the address rule C(NONE) as well. Without any address rule,
     C(tgt-admin) (and so a restart of the tgt service) would admit every address; C(NONE) matches no address.
-  - "CHAP secrets reach C(tgtd) over its root-only control socket, never on a command line, where every local user
-    could read them. C(tgt-admin), which restores the volumes at start, does put them on C(tgtadm) command lines for
+  - "CHAP secrets reach C(tgtd) over its root-only control socket (as every request does), never on a command line,
+    where every local user could read them. C(tgt-admin), which restores the volumes at start, does put them on C(tgtadm) command lines for
     a moment."
   - "Changing a CHAP secret does not disconnect an initiator that is logged in: CHAP is checked at login."
   - "Changes fail closed: CHAP is set before access is widened, new CHAP credentials work before the old ones stop
