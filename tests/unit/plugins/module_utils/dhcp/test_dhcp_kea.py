@@ -806,3 +806,16 @@ def test_host_cmds_batch_a_fault_at_every_command_puts_every_reservation_back(up
         finally:
             kea.close()
         fail_at += 1
+
+
+def test_info_reads_many_macs_with_one_config_get_and_compares_the_ipxe_secret(kea):
+    params = module_params(kea.url, mac=None, ip=None, subnet=None, reservations=[
+        {"mac": BOOT_MAC.upper(), "chap": {"username": "vmuser", "secret": "Wrong-Secret-12"}},
+        {"mac": OTHER_MAC}, {"mac": "52:54:00:99:99:99"}])
+    result = dhcp.run_reservation_info(params, BACKENDS)
+    assert kea.calls.count("config-get") == 1
+    found = {reservation["mac"]: reservation for reservation in result["reservations"]}  # in the server's order
+    assert sorted(found) == sorted([BOOT_MAC, OTHER_MAC])
+    assert found[BOOT_MAC]["chap_secret_differs"] is True
+    assert "chap_secret_differs" not in found[OTHER_MAC]
+    assert "Wrong-Secret-12" not in json.dumps(result)

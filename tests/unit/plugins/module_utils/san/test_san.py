@@ -589,3 +589,23 @@ def test_a_batch_result_is_each_entrys_single_form_result():
     assert result["actions"] == ["new1: %s" % action for action in singles[0]["actions"]]
     assert [diff["before_header"] for diff in result["diff"]] == ["volumes[0] (volume new1)"]
     assert singles[1]["kept"] == ["chap"]
+
+
+def test_info_reads_many_volumes_once_and_compares_chap_secrets_without_returning_them():
+    backend = MemoryBackend(volumes=[existing(), existing(name="boot02", chap=None)])
+    listed = []
+    backend.list = lambda include_unmanaged=False: listed.append(1) or []
+    result = san.run_info({"memory": lambda params, run_command, warn: backend},
+                          {"backend": "memory", "volumes": [
+                              {"name": "boot01", "chap": {"username": "boot01", "secret": SECRET}},
+                              {"name": "nosuch"},
+                              {"name": "boot02", "chap": {"username": "boot02", "secret": OTHER_SECRET}},
+                              {"name": "boot01-again-not-there"}]}, None, None)
+    volumes = result["volumes"]
+    assert [volume["name"] for volume in volumes] == ["boot01", "boot02"]
+    assert volumes[0]["chap_secret_differs"] is False and volumes[1]["chap_secret_differs"] is True
+    assert "mutual_chap_secret_differs" not in volumes[0]
+    assert SECRET not in json.dumps(result) and OTHER_SECRET not in json.dumps(result)
+    with pytest.raises(SanInputError, match=r"^volumes\[0\]\.name: 'bad name' is not a volume name"):
+        san.run_info({"memory": lambda params, run_command, warn: backend},
+                     {"backend": "memory", "volumes": [{"name": "bad name"}]}, None, None)
