@@ -80,6 +80,8 @@ def test_one_server_and_limit(fleet, workdir):
     first = playbook(single, "playbooks/site.yml", "--tags", "san,dhcp")
     assert first.returncode == 0, first.stdout[-3000:]
     assert provisioned(fleet) == {names([1])[0]: root_path(names([1])[0])}
+    # The backing file is where the server's sanboot_storage_dir says (the lab's XFS), nowhere else.
+    assert (fleet.storage / ("%s.img" % names([1])[0])).is_file()
     # Two servers of the twelve, by --limit: the others are left alone.
     limited = playbook(fleet.inventory, "playbooks/site.yml", "--tags", "san,dhcp", "--limit", ",".join(names([2, 3])))
     assert limited.returncode == 0, limited.stdout[-3000:]

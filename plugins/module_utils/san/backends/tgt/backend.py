@@ -263,8 +263,8 @@ class TgtBackend(SanBackend):
                 records[record["name"]] = record
         return records
 
-    def default_path(self, name):
-        return os.path.join(self.storage_dir, name + ".img")
+    def default_path(self, name, storage_dir=None):
+        return os.path.join(storage_dir or self.storage_dir, name + ".img")
 
     # -- input rules only tgt has
 
@@ -279,7 +279,8 @@ class TgtBackend(SanBackend):
         if desired is None:
             return
         if desired.path is None:
-            desired.path = params.get("path") or self.default_path(desired.name)
+            # params are the volume's own (a batch's entry may give its storage_dir).
+            desired.path = params.get("path") or self.default_path(desired.name, params.get("storage_dir"))
         desired.path = os.path.normpath(desired.path)
         if not SAFE_PATH.match(desired.path):
             raise SanInputError("path: '%s' must be %s (tgt-admin reads config files with Config::General and runs "

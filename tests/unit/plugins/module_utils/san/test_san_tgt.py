@@ -271,6 +271,11 @@ def test_default_path_is_under_storage_dir():
     desired = _desired()
     backend.validate(desired, {"storage_dir": "/data/luns"})
     assert desired.path == "/data/luns/boot01.img"
+    # A batch's entry gives its own storage_dir (the module's top level has none, or another one).
+    batch = tgt_backend.TgtBackend({"storage_dir": None}, None, None)
+    entry = _desired()
+    batch.validate(entry, {"storage_dir": "/data/rack2"})
+    assert entry.path == "/data/rack2/boot01.img"
 
 
 def test_the_san_lock_waits_a_bounded_time_and_names_its_holder(tmp_path, monkeypatch):
