@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_NOCOLOR := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test sanity lint units integration molecule docs demo benchmark build changelog clean
+.PHONY: help setup test sanity lint units integration molecule docs demo benchmark bench build changelog clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ demo: ## machines booting from LUNs the collection provisioned (KEEP=1 keeps the
 
 benchmark: ## time goal: the two-machine demo under 3 minutes (BENCHMARK_LIMIT=seconds)
 	@$(PYTHON) tools/benchmark.py
+
+bench: ## fleet scale: N servers provisioned, re-run, verified, against the raw tools (BENCH_N="10 100 500"); writes docs/performance.md
+	@$(PYTHON) tools/bench.py
 
 build: ## build the collection tarball
 	ansible-galaxy collection build --force .

@@ -96,11 +96,17 @@ def stage() -> list:
     SOURCE.mkdir(parents=True)
     shutil.copy(SITE / "index.rst", SOURCE / "index.rst")
     staged = set(pages())
+    # Images the pages show (docs/performance.png, which `make bench` draws) go with them.
+    images = sorted(path.relative_to(REPO) for path in (REPO / "docs").glob("*.png"))
+    for image in images:
+        (SOURCE / image).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / image, SOURCE / image)
     errors, blob_url = [], repository_url()
     for page in sorted(staged):
+        staged_and_images = staged | set(images)
         target = SOURCE / page
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(rewrite_links(page, (REPO / page).read_text(), staged, blob_url, errors))
+        target.write_text(rewrite_links(page, (REPO / page).read_text(), staged_and_images, blob_url, errors))
     return errors
 
 

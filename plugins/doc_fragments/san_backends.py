@@ -14,7 +14,8 @@ options:
   backend:
     description:
       - The storage product that holds the volumes.
-      - V(tgt) is the Linux SCSI target framework (C(tgtd)), driven with C(tgtadm) on the storage host. The module
+      - V(tgt) is the Linux SCSI target framework (C(tgtd)), driven on the storage host over its control socket with the
+        requests C(tgtadm) sends. The module
         must run on that host, as root (use C(delegate_to) and C(become)).
       - V(purefa) is a Pure Storage FlashArray, through its REST 2.x API (O(api_url), O(api_token)). The module runs
         where it can reach the array's management address, usually the controller. A volume is an array volume, its

@@ -40,6 +40,13 @@ description:
     may encapsulate another space); one that cannot carry the value makes the module fail without changing
     anything. Definitions are never removed.
   - The module runs where the API is reachable, usually the controller (C(delegate_to) V(localhost)).
+  - "B(Batches.) With O(reservations) instead of O(mac), one task makes the server hold many reservations (a rack of
+    servers): every entry is checked and planned against one reading of the server before anything changes, so a
+    bad value or a conflict in any entry fails the task naming the entry (for example C(reservations[3].ip)) and
+    changes nothing. On Kea's configuration round trip the whole batch is one C(config-set) and one C(config-write);
+    with C(host_cmds), one command per changed reservation and one C(config-write). Either way the batch is one
+    change: when anything fails, every reservation is put back as it was. Each entry gets exactly the result the
+    single form would give it, in RV(reservation_results)."
 extends_documentation_fragment:
   - sanboot.iscsi.attributes
   - sanboot.iscsi.attributes.ACTIONGROUP_DHCP
@@ -60,8 +67,98 @@ options:
     description:
       - The hardware address of the network card that boots, in any common notation (V(52:54:00:12:34:56),
         V(52-54-00-12-34-56), V(5254.0012.3456), V(525400123456)). It identifies the reservation.
+      - Required unless O(reservations) is given; mutually exclusive with it.
     type: str
-    required: true
+  reservations:
+    description:
+      - A batch of reservations, each entry with the options of one reservation. Mutually exclusive with O(mac).
+      - An option an entry leaves out takes the value given at the top level of the task (or its default there), so
+        what every reservation shares (O(subnet) or O(subnet_id), O(options), O(replace), O(state)) is written once.
+        O(reservations[].mac), O(reservations[].ip), O(reservations[].hostname) and O(reservations[].iscsi) are never
+        taken from the top level. An entry that gives O(reservations[].subnet) or O(reservations[].subnet_id) drops
+        the other one given at the top level.
+      - Two entries may not be the same MAC or the same address in one subnet, nor change the same reservation (a
+        O(replace) of one entry taking over another entry's reservation); split such changes into two tasks.
+      - The connection options and O(persist) are the task's, not an entry's.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      mac:
+        description: The boot NIC's hardware address, as O(mac).
+        type: str
+        required: true
+      ip:
+        description: The address to reserve, as O(ip).
+        type: str
+      hostname:
+        description: As O(hostname).
+        type: str
+      subnet:
+        description: As O(subnet); default the top-level O(subnet).
+        type: str
+      subnet_id:
+        description: As O(subnet_id); default the top-level O(subnet_id).
+        type: int
+      state:
+        description: As O(state); default the top-level O(state).
+        type: str
+        choices: [present, absent]
+      iscsi:
+        description: As O(iscsi).
+        type: dict
+        suboptions:
+          target_iqn:
+            description: As O(iscsi.target_iqn).
+            type: str
+          server:
+            description: As O(iscsi.server).
+            type: str
+          port:
+            description: As O(iscsi.port).
+            type: raw
+          lun:
+            description: As O(iscsi.lun).
+            type: raw
+          protocol:
+            description: As O(iscsi.protocol).
+            type: raw
+          initiator_iqn:
+            description: As O(iscsi.initiator_iqn).
+            type: str
+          chap:
+            description: As O(iscsi.chap). B(Sent in clear text by DHCP.)
+            type: dict
+            suboptions:
+              username:
+                description: CHAP user name.
+                type: str
+                required: true
+              secret:
+                description: CHAP secret, 12 to 16 characters. Never shown in output.
+                type: str
+                required: true
+      options:
+        description: As O(options); default the top-level O(options).
+        type: list
+        elements: dict
+        suboptions:
+          code:
+            description: Option code, 1 to 254.
+            type: raw
+          name:
+            description: Option name as the server knows it.
+            type: str
+          data:
+            description: The value, as the server takes it.
+            type: raw
+          space:
+            description: Option space.
+            type: str
+            default: dhcp4
+      replace:
+        description: As O(replace); default the top-level O(replace).
+        type: bool
   ip:
     description:
       - The IPv4 address to reserve. Required with O(state=present); it must be inside the subnet.
@@ -169,6 +266,7 @@ notes:
     (in a private directory under the temporary directory); runs from other hosts are detected and retried but a
     narrow window remains in which one of two writers' changes can be lost, which the next run repairs. Details in
     the collection's C(docs/dhcp.md).
+  - A batch takes the lock once; two batches at once are serialised like two single runs (see C(docs/dhcp.md)).
   - Kea's C(config-write) rewrites the configuration file in Kea's own format (comments are lost) and keeps the file's mode.
     The file holds any CHAP secret, so keep it readable by root and Kea only.
 seealso:
@@ -268,6 +366,36 @@ EXAMPLES = r"""
           initiator_iqn: "{{ boot_initiator_iqn }}"
       delegate_to: localhost
 
+- name: The boot reservations of a rack in one task (one config-set on Kea 2.2)
+  sanboot.iscsi.dhcp_reservation:
+    api_url: http://kea.example.com:8000/
+    api_username: ansible
+    api_password: "{{ kea_api_password }}"
+    subnet: 10.77.0.0/24
+    reservations:
+      - mac: 52:54:00:12:34:60
+        ip: 10.77.0.70
+        hostname: winboot10
+        iscsi:
+          server: 10.77.0.1
+          target_iqn: iqn.2026-11.com.example:boot10
+          initiator_iqn: iqn.1991-05.com.microsoft:winboot10
+      - mac: 52:54:00:12:34:61
+        ip: 10.77.0.71
+        hostname: winboot11
+        iscsi:
+          server: 10.77.0.1
+          target_iqn: iqn.2026-11.com.example:boot11
+          initiator_iqn: iqn.1991-05.com.microsoft:winboot11
+  delegate_to: localhost
+  run_once: true
+  register: rack_reservations
+
+- name: Which entries changed
+  ansible.builtin.debug:
+    msg: "{{ rack_reservations.reservation_results | selectattr('changed') | map(attribute='reservation.mac') | list }}"
+  run_once: true
+
 - name: Remove the reservation of a decommissioned server
   sanboot.iscsi.dhcp_reservation:
     api_url: http://kea.example.com:8000/
@@ -280,12 +408,25 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+reservation_results:
+  description:
+    - With O(reservations), one entry per entry of O(reservations), in order, each exactly the result the single form
+      (O(mac)) gives for it, RV(reservation), RV(root_path), C(changed), and in diff mode C(diff).
+  returned: with O(reservations)
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample:
+    - changed: true
+      root_path: "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.com.example:boot10"
+      reservation: {subnet: 10.77.0.0/24, subnet_id: 1, mac: "52:54:00:12:34:60", ip: 10.77.0.70, hostname: winboot10,
+                    options: []}
 reservation:
   description:
     - The reservation as the server holds it after the run (in check mode, as it would hold it), normalised;
       null when there is none (O(state=absent)).
     - CHAP secrets (option 191) show as C(********).
-  returned: always
+  returned: without O(reservations)
   type: dict
   contains:
     subnet:
@@ -327,7 +468,7 @@ reservation:
       - {space: dhcp4, code: 17, name: root-path, data: "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.com.example:boot01"}
 root_path:
   description: The root path (option 17) built from O(iscsi); null without O(iscsi).
-  returned: always
+  returned: without O(reservations)
   type: str
   sample: "iscsi:10.77.0.1:6:3260:1:iqn.2026-11.com.example:boot01"
 """
@@ -335,7 +476,7 @@ root_path:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import DhcpError, run_reservation
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options import CLEARTEXT_WARNING
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.argspec import connection_argument_spec
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.argspec import batch_item_spec, connection_argument_spec
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
@@ -343,7 +484,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.cl
 def main():
     argument_spec = dict(
         connection_argument_spec(),
-        mac=dict(type="str", required=True),
+        mac=dict(type="str"),
         ip=dict(type="str"),
         hostname=dict(type="str"),
         subnet=dict(type="str"),
@@ -370,15 +511,19 @@ def main():
         replace=dict(type="bool", default=False),
         persist=dict(type="bool", default=True),
     )
+    argument_spec["reservations"] = dict(type="list", elements="dict", options=batch_item_spec(argument_spec))
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
-        required_one_of=[("subnet", "subnet_id")],
-        required_if=[("state", "present", ("ip",))],
+        # One reservation (mac and its options) or a batch (reservations): never both. The subnet and, for
+        # state=present, the address are checked by the core (an entry of a batch may take them from the top level).
+        mutually_exclusive=[("mac", "reservations")],
+        required_one_of=[("mac", "reservations")],
     )
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    if (module.params.get("iscsi") or {}).get("chap"):
+    entries = module.params.get("reservations") or [module.params]
+    if any((entry.get("iscsi") or {}).get("chap") for entry in entries):
         module.warn(CLEARTEXT_WARNING)
     try:
         result = run_reservation(module.params, BACKENDS, check_mode=module.check_mode)
@@ -389,6 +534,9 @@ def main():
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff
+    else:
+        for entry in result.get("reservation_results", []):
+            entry.pop("diff", None)
     module.exit_json(**result)
 
 

@@ -24,8 +24,35 @@ extends_documentation_fragment:
   - sanboot.iscsi.attributes.INFO_MODULE
 options:
   mac:
-    description: Only reservations of this hardware address (any common notation).
+    description: Only reservations of this hardware address (any common notation). Mutually exclusive with O(reservations).
     type: str
+  reservations:
+    description:
+      - Only the reservations of these hardware addresses, read once for all of them (one C(config-get) however many
+        there are). Mutually exclusive with O(mac).
+      - An entry with O(reservations[].chap) also tells whether the reservation holds another iPXE CHAP secret (option
+        191) than that one, in RV(reservations[].chap_secret_differs), as M(sanboot.iscsi.dhcp_reservation) in check
+        mode would show it (the boot chain preflight uses it). The secret is never returned.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      mac:
+        description: The hardware address (any common notation).
+        type: str
+        required: true
+      chap:
+        description: The iPXE CHAP credentials to compare with option 190/191 of the reservation.
+        type: dict
+        suboptions:
+          username:
+            description: CHAP user name.
+            type: str
+            required: true
+          secret:
+            description: CHAP secret.
+            type: str
+            required: true
   ip:
     description: Only the reservations of this IPv4 address.
     type: str
@@ -51,6 +78,17 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: found
 
+- name: The reservations of many cards in one read
+  sanboot.iscsi.dhcp_reservation_info:
+    api_url: http://kea.example.com:8000/
+    api_username: ansible
+    api_password: "{{ kea_api_password }}"
+    reservations:
+      - mac: 52:54:00:12:34:56
+      - mac: 52:54:00:12:34:57
+  delegate_to: localhost
+  register: rack
+
 - name: Show where it boots from
   ansible.builtin.debug:
     msg: "{{ (found.reservations[0].options | selectattr('code', 'equalto', 17) | first).data | sanboot.iscsi.parse_root_path }}"
@@ -65,6 +103,12 @@ reservations:
   returned: always
   type: list
   elements: dict
+  contains:
+    chap_secret_differs:
+      description: Whether the reservation holds another iPXE CHAP secret (option 191) than O(reservations[].chap.secret).
+      returned: with O(reservations) and O(reservations[].chap)
+      type: bool
+      version_added: 0.2.0
   sample:
     - subnet: 10.77.0.0/24
       subnet_id: 1
@@ -87,10 +131,18 @@ def main():
         argument_spec=dict(
             connection_argument_spec(),
             mac=dict(type="str"),
+            reservations=dict(type="list", elements="dict", options=dict(
+                mac=dict(type="str", required=True),
+                chap=dict(type="dict", options=dict(
+                    username=dict(type="str", required=True),
+                    secret=dict(type="str", required=True, no_log=True),
+                )),
+            )),
             ip=dict(type="str"),
             subnet=dict(type="str"),
             subnet_id=dict(type="int"),
         ),
+        mutually_exclusive=[("mac", "reservations")],
         supports_check_mode=True,
     )
     if not HAS_REQUESTS:

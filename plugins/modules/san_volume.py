@@ -22,7 +22,8 @@ description:
   - Every value is checked before anything changes; a bad value fails with a message that names the option and the
     rule, and changes nothing.
   - "B(tgt backend): the volume is a C(tgtd) target with the LUN backed by a file. Each change is applied to the
-    running C(tgtd) with C(tgtadm) and persisted in one config file per volume in O(config_dir), so that a restart of
+    running C(tgtd) with the requests C(tgtadm) sends, over C(tgtd)'s control socket (the same bytes, without a process
+    per request), and persisted in one config file per volume in O(config_dir), so that a restart of
     C(tgtd) (C(tgt-admin -e)) brings it back. Running the same task again after C(tgtd) lost its configuration also
     brings the volume back."
   - "B(purefa backend): the volume is a Pure Storage FlashArray volume; its server is an array host with the initiator
@@ -34,6 +35,14 @@ description:
   - IQNs are case-insensitive (RFC 3722) and are written in their canonical lowercase form, because targets such as
     C(tgt) compare initiator names byte for byte. An initiator given as C(IQN.1991-05.com.Microsoft:Host) is bound
     as C(iqn.1991-05.com.microsoft:host), the name the initiator really sends.
+  - "B(Batches.) With O(volumes) instead of O(name), one task makes many volumes (a rack of servers) in one run: the
+    target is read once and locked once, and every volume is planned before anything changes, so a bad value in any
+    entry fails the task naming the entry (for example C(volumes[3].chap.secret)) and changes nothing. Each entry
+    gets exactly the result the single form would give it, in RV(volume_results). The whole batch is one change:
+    if a step of any entry fails, or a volume read back afterwards is not as planned, the changes of every entry
+    are undone, newest first, in the same fail-closed order, so the SAN is left as it was; running the task
+    again makes them. Deletions (O(volumes[].state=absent)), which cannot be undone, run last, once every other
+    entry succeeded."
 extends_documentation_fragment:
   - sanboot.iscsi.attributes
   - sanboot.iscsi.attributes.ACTIONGROUP_SAN
@@ -58,8 +67,103 @@ options:
     description:
       - The volume's name, 1 to 63 letters, digits, C(.) and C(-). It is the last part of the default O(target_iqn)
         and of the default O(path).
+      - Required unless O(volumes) is given; mutually exclusive with it.
     type: str
-    required: true
+  volumes:
+    description:
+      - A batch of volumes, each entry with the options of one volume. Mutually exclusive with O(name).
+      - An option an entry leaves out takes the value given at the top level of the task (or its default there), so
+        options all volumes share (O(target_prefix), O(size), O(clone_from), O(portal), O(storage_dir)) are written
+        once. O(name), O(target_iqn) and O(path) are never taken from the top level. An option an entry sets drops
+        the top-level options it excludes (an entry's O(volumes[].target_iqn) wins over a top-level O(target_prefix),
+        its O(volumes[].remove_chap) over a top-level O(chap)).
+      - Two entries may not be the same volume, nor share a target IQN or a backing file. On C(tgt), entries that
+        share a CHAP user name must give it the same secret (one secret per account name).
+      - O(volumes[].clone_from) names a volume that exists before the task (a golden volume) or an image file;
+        the clones are made one after the other in the same run, copy-on-write where the file system shares
+        extents (the golden-image fan-out).
+      - The connection options (O(backend), and the backend's, such as O(config_dir) and O(tgt_control_port)) are the
+        task's, not an entry's.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      name:
+        description: The volume's name, as O(name).
+        type: str
+        required: true
+      state:
+        description: As O(state); default the top-level O(state).
+        type: str
+        choices: [present, absent]
+      size:
+        description: As O(size); default the top-level O(size).
+        type: str
+      target_iqn:
+        description: As O(target_iqn) (never taken from the top level).
+        type: str
+      target_prefix:
+        description: As O(target_prefix); default the top-level O(target_prefix).
+        type: str
+      lun:
+        description: As O(lun); default the top-level O(lun).
+        type: int
+      initiators:
+        description: As O(initiators); default the top-level O(initiators).
+        type: list
+        elements: str
+      allowed_addresses:
+        description: As O(allowed_addresses); default the top-level O(allowed_addresses).
+        type: list
+        elements: str
+      chap:
+        description: As O(chap); default the top-level O(chap).
+        type: dict
+        suboptions:
+          username:
+            description: The CHAP user name, as O(chap.username).
+            type: str
+            required: true
+          secret:
+            description: The CHAP secret, as O(chap.secret).
+            type: str
+            required: true
+      mutual_chap:
+        description: As O(mutual_chap); default the top-level O(mutual_chap).
+        type: dict
+        suboptions:
+          username:
+            description: The user name the target presents, as O(mutual_chap.username).
+            type: str
+            required: true
+          secret:
+            description: The target's CHAP secret, as O(mutual_chap.secret).
+            type: str
+            required: true
+      remove_chap:
+        description: As O(remove_chap); default the top-level O(remove_chap).
+        type: bool
+      remove_mutual_chap:
+        description: As O(remove_mutual_chap); default the top-level O(remove_mutual_chap).
+        type: bool
+      clone_from:
+        description: As O(clone_from); default the top-level O(clone_from).
+        type: str
+      portal:
+        description: As O(portal); default the top-level O(portal).
+        type: str
+      force:
+        description: As O(force); default the top-level O(force).
+        type: bool
+      remove_data:
+        description: As O(remove_data); default the top-level O(remove_data).
+        type: bool
+      path:
+        description: B(tgt backend.) As O(path) (never taken from the top level).
+        type: path
+      storage_dir:
+        description: B(tgt backend.) As O(storage_dir); default the top-level O(storage_dir).
+        type: path
   state:
     description:
       - V(present) creates the volume or makes it match the options; V(absent) deletes it.
@@ -193,12 +297,13 @@ options:
     type: bool
     default: false
 notes:
-  - B(tgt) - run it on the storage host, as root, with C(delegate_to) (see the examples). It needs C(tgtadm) there.
+  - B(tgt) - run it on the storage host, as root, with C(delegate_to) (see the examples); it talks to C(tgtd) over its
+    control socket there.
     B(purefa) - run it where the array's API is reachable (the controller); it needs the Python library C(requests).
   - A volume restricted by O(initiators) only gets the address rule C(NONE) as well. Without any address rule,
     C(tgt-admin) (and so a restart of the tgt service) would admit every address; C(NONE) matches no address.
-  - "CHAP secrets reach C(tgtd) over its root-only control socket, never on a command line, where every local user
-    could read them. C(tgt-admin), which restores the volumes at start, does put them on C(tgtadm) command lines for
+  - "CHAP secrets reach C(tgtd) over its root-only control socket (as every request does), never on a command line,
+    where every local user could read them. C(tgt-admin), which restores the volumes at start, does put them on C(tgtadm) command lines for
     a moment."
   - "Changing a CHAP secret does not disconnect an initiator that is logged in: CHAP is checked at login."
   - "Changes fail closed: CHAP is set before access is widened, new CHAP credentials work before the old ones stop
@@ -206,6 +311,9 @@ notes:
     undone, so that the volume ends with its old or its new protection, never less. Running the task again then
     makes the change."
   - Runs against one target are serialized; a run waits at most 5 minutes for another, then fails naming it.
+  - "A batch holds the lock once for all its volumes: a play that provisions a rack runs one O(volumes) task on the
+    storage host (C(run_once) with C(delegate_to), built from the play's hosts), as the C(sanboot.iscsi.san_boot_volume)
+    role does, instead of one task per server."
 seealso:
   - module: sanboot.iscsi.san_volume_info
   - plugin: sanboot.iscsi.root_path
@@ -287,6 +395,41 @@ EXAMPLES = r"""
   delegate_to: san01.example.com
   become: true
 
+- name: Boot LUNs for two servers in one task (one batch) on the storage host
+  sanboot.iscsi.san_volume:
+    target_prefix: iqn.2026-11.com.example.san
+    size: 60G
+    portal: 10.0.0.5
+    volumes:
+      - name: winboot02
+        initiators: [iqn.1991-05.com.microsoft:winboot02.example.com]
+        chap: {username: winboot02, secret: "{{ boot_chap_secret }}"}
+      - name: winboot03
+        size: 80G
+        initiators: [iqn.1991-05.com.microsoft:winboot03.example.com]
+        chap: {username: winboot03, secret: "{{ boot_chap_secret }}"}
+  delegate_to: san01.example.com
+  become: true
+  run_once: true
+  register: rack
+
+- name: Each server's root path, from the batch result
+  ansible.builtin.debug:
+    msg: "{{ rack.volume_results | map(attribute='volume') | items2dict(key_name='name', value_name='root_path') }}"
+  run_once: true
+
+- name: The golden-image fan-out, a copy-on-write clone of the golden volume per server, in one task
+  sanboot.iscsi.san_volume:
+    target_prefix: iqn.2026-11.com.example.san
+    clone_from: golden-2022
+    volumes:
+      - {name: winboot11, initiators: [iqn.1991-05.com.microsoft:winboot11.example.com]}
+      - {name: winboot12, initiators: [iqn.1991-05.com.microsoft:winboot12.example.com]}
+      - {name: winboot13, initiators: [iqn.1991-05.com.microsoft:winboot13.example.com]}
+  delegate_to: san01.example.com
+  become: true
+  run_once: true
+
 - name: The same boot LUN on a Pure Storage FlashArray, from the controller
   sanboot.iscsi.san_volume:
     backend: purefa
@@ -336,7 +479,7 @@ volume:
   description:
     - The volume after the task (in check mode, as it would be). Empty after O(state=absent).
     - Never holds a CHAP secret.
-  returned: always
+  returned: without O(volumes)
   type: dict
   contains:
     name:
@@ -406,7 +549,9 @@ volume:
       type: bool
       sample: true
 actions:
-  description: What was done (in check mode, what would be done), one line per change, without secrets.
+  description:
+    - What was done (in check mode, what would be done), one line per change, without secrets.
+    - With O(volumes), the actions of every entry, each line starting with the volume's name.
   returned: always
   type: list
   elements: str
@@ -425,6 +570,22 @@ clone_method:
   returned: when the volume was created with O(clone_from)
   type: str
   sample: reflink
+volume_results:
+  description:
+    - With O(volumes), one entry per entry of O(volumes), in order, each exactly the result the single form (O(name))
+      gives for that volume, RV(volume), RV(actions), RV(kept), RV(clone_method), C(changed), and in diff mode C(diff).
+    - Without O(volumes), RV(volume), RV(actions), RV(kept) and RV(clone_method) are returned at the top level instead.
+  returned: with O(volumes)
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample:
+    - changed: true
+      actions: ["create volume winboot02: target iqn.2026-11.com.example.san:winboot02, LUN 1, ..."]
+      volume: {name: winboot02, root_path: "iscsi:10.0.0.5:6:3260:1:iqn.2026-11.com.example.san:winboot02"}
+    - changed: false
+      actions: []
+      volume: {name: winboot03, root_path: "iscsi:10.0.0.5:6:3260:1:iqn.2026-11.com.example.san:winboot03"}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -448,6 +609,8 @@ def main():
         module.fail_json(msg="%s: %s" % (exc.filename or "operating system error", exc.strerror or exc))
     if not module._diff:
         result.pop("diff", None)
+        for entry in result.get("volume_results", []):
+            entry.pop("diff", None)
     module.exit_json(**result)
 
 

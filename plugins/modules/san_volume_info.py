@@ -29,8 +29,49 @@ options:
   name:
     description:
       - Only this volume. RV(volumes) is empty when it does not exist.
-      - All volumes when omitted.
+      - All volumes when omitted (and O(volumes) is not given).
+      - Mutually exclusive with O(volumes).
     type: str
+  volumes:
+    description:
+      - Only these volumes, read once for all of them (one listing of the target however many there are); RV(volumes)
+        lists those that exist, in this order. Mutually exclusive with O(name).
+      - An entry with O(volumes[].chap) or O(volumes[].mutual_chap) also tells whether the volume holds that secret,
+        in RV(volumes[].chap_secret_differs) and RV(volumes[].mutual_chap_secret_differs), as M(sanboot.iscsi.san_volume)
+        in check mode would (the boot chain preflight uses it). The secrets are compared where the volume keeps its
+        record (tgt - its 0600 config file) and never returned.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      name:
+        description: The volume's name.
+        type: str
+        required: true
+      chap:
+        description: One-way CHAP credentials to compare with the volume's.
+        type: dict
+        suboptions:
+          username:
+            description: The CHAP user name.
+            type: str
+            required: true
+          secret:
+            description: The CHAP secret.
+            type: str
+            required: true
+      mutual_chap:
+        description: Mutual CHAP credentials to compare with the volume's.
+        type: dict
+        suboptions:
+          username:
+            description: The user name the target presents.
+            type: str
+            required: true
+          secret:
+            description: The target's CHAP secret.
+            type: str
+            required: true
 notes:
   - B(tgt) - run it on the storage host, as root, with C(delegate_to). B(purefa) - run it where the array's API is
     reachable (the controller).
@@ -58,6 +99,18 @@ EXAMPLES = r"""
   delegate_to: san01.example.com
   become: true
   register: winboot01_volume
+
+- name: Several volumes in one read, and whether the SAN holds this CHAP secret for one of them
+  sanboot.iscsi.san_volume_info:
+    volumes:
+      - name: winboot01
+      - name: winboot02
+        chap:
+          username: winboot02
+          secret: "{{ boot_chap_secret }}"
+  delegate_to: san01.example.com
+  become: true
+  register: some_volumes
 
 - name: The server's initiator is logged in
   ansible.builtin.assert:
@@ -128,6 +181,20 @@ volumes:
       description: Whether the target serves the volume now.
       type: bool
       sample: true
+    chap_secret_differs:
+      description:
+        - Whether the volume's one-way CHAP is not the O(volumes[].chap) given (another user name or secret, none, or a
+          secret that cannot be read back to compare).
+      returned: with O(volumes) and O(volumes[].chap)
+      type: bool
+      sample: false
+      version_added: 0.2.0
+    mutual_chap_secret_differs:
+      description: The same for O(volumes[].mutual_chap).
+      returned: with O(volumes) and O(volumes[].mutual_chap)
+      type: bool
+      sample: false
+      version_added: 0.2.0
 """
 
 from ansible.module_utils.basic import AnsibleModule

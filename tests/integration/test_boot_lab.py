@@ -69,7 +69,9 @@ def test_site_provisions_and_machines_boot_from_their_luns_and_faults_are_caught
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     assert "Windows stage: no hosts in group windows_boot_servers, skipped" in first.stdout
     assert "boot chain verified: no mismatch on 2 host(s)" in first.stdout
-    assert all(counters["changed"] >= 3 for host, counters in recap(first.stdout).items() if host.startswith("vm"))
+    # The SAN, switch and DHCP stages run as batches (one task for both machines, counted on the host that runs
+    # it), vm2's BMC stage per machine: at least those four changes.
+    assert sum(counters["changed"] for host, counters in recap(first.stdout).items() if host.startswith("vm")) >= 4
     # vm2's boot parameters are in its BMC, staged and applied by the reset the role asked for; vm1's BMC is untouched.
     applied = bmcs.bmc(vm2).applied(mac=vm2.mac)
     assert applied["BootMode"] == "iSCSI" and applied["iSCSIBoot"]["CHAPSecret"] == vm2.chap["secret"]

@@ -82,3 +82,41 @@ def test_two_concurrent_plays_of_50_reservations_all_end_up_served(root, repo, c
     leases = lab.client(cleanup).leases(sorted(wanted))
     served = {mac: (lease.ip, lease.rootpath, lease.initiator_iqn) if lease else None for mac, lease in leases.items()}
     assert served == wanted
+
+
+def test_two_concurrent_batches_of_50_reservations_all_end_up_served(root, repo, cleanup, workdir):
+    """The same guarantee with the batch form (issue 16): two plays at the same moment, each one
+    dhcp_reservation task with `reservations` of 50, so each batch is one configuration round trip and the
+    second runs its round trip on a configuration that holds the first one's. Nothing is lost."""
+    lab = KeaLab.start(cleanup, workdir, subnet=SUBNET, pool="10.78.200.1 - 10.78.200.50")
+    hosts = workdir / "controller.yml"
+    hosts.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": str(labkit.VENV_BIN / "python")}}}}))
+    plays = []
+    for group in "ab":
+        entries = []
+        for number in range(1, PER_PLAY + 1):
+            values = host(group, number)
+            entries.append({"mac": values["mac"], "ip": values["ip"], "hostname": "%s%02d" % (group, number),
+                            "iscsi": {"server": "10.78.0.1", "target_iqn": values["target"],
+                                      "initiator_iqn": values["initiator"]}})
+        task = {"name": "Boot reservations of slice %s" % group,
+                "sanboot.iscsi.dhcp_reservation": {"subnet": SUBNET, "reservations": entries}}
+        plays.append(start_play(lab, workdir, [task], str(hosts), forks=5))
+    for play in plays:
+        play.wait(timeout=900)
+        play.log_file.close()
+    for play in plays:
+        log = play.log_path.read_text()
+        assert play.returncode == 0, log[-3000:]
+        assert log.count("changed: [") == 1, log[-3000:]
+
+    wanted = {mac: (values["ip"], "iscsi:10.78.0.1:6:3260:1:" + values["target"], values["initiator"])
+              for mac, values in expected().items()}
+    assert held(lab.config()) == wanted, "the running configuration lost or garbled reservations"
+    assert held(lab.persisted()) == wanted, "the configuration file lost or garbled reservations"
+    # A lost batch loses 50 at once: every tenth of each batch, served to a real client, shows it.
+    sample = sorted(wanted)[::10]
+    leases = lab.client(cleanup).leases(sample)
+    assert {mac: (lease.ip, lease.rootpath, lease.initiator_iqn) if lease else None
+            for mac, lease in leases.items()} == {mac: wanted[mac] for mac in sample}

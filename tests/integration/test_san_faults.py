@@ -5,10 +5,10 @@
 
 One real tgtd serves the module; each case gets fresh volumes. The core of san_volume runs in
 process (san.core.run_volume with the real TgtBackend), with a fault plan in front of tgtd: it
-counts every tgtadm call, every control-socket request and the config-file write of a run and
-makes the Nth fail the way tgtd does (tgtadm's exit 22 "invalid request" or exit 107 "Transport
-endpoint is not connected"; on the control socket, connection refused or tgtd's error 17; the
-write, "No space left on device"). For N = 1, 2, ... until a run gets through, after the failed
+counts every request on tgtd's control socket (the backend sends tgtadm's requests there itself),
+any tgtadm call, and the config-file write of a run, and makes the Nth fail the way tgtd does
+(connection refused, as when tgtd is gone, or tgtd's error 17 "invalid request"; a tgtadm call,
+exit 22 or 107; the write, "No space left on device"). For N = 1, 2, ... until a run gets through, after the failed
 run:
 
 - real initiators (libiscsi's iscsi-inq) prove that the old or the new credentials log in, and
@@ -79,12 +79,12 @@ class FaultPlan:
             backend = TgtBackend(params, run_command, warn)
             real = backend.control.request
 
-            def request(mode, op, params_text=""):
+            def request(mode, op, params_text="", **fields):
                 if plan._hit("control mode %d op %d" % (mode, op)):
                     if plan.kind == "gone":
                         raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
                     return 17, ""
-                return real(mode, op, params_text)
+                return real(mode, op, params_text, **fields)
 
             backend.control.request = request
             write_record = backend._write_record

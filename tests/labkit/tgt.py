@@ -10,6 +10,7 @@
     qemu_write(...), qemu_read(...)                    # data through QEMU's iscsi driver
     tgtd.kill(); tgtd = tgtd.start_again()             # a crash and a fresh daemon on the same ports
     tgtd.stop()                                        # also done by cleanup
+    proxy = ControlProxy(cleanup, tgtd)                # a control socket in front of tgtd: requests, faults
 
 Every tgtd gets a control port (`-C N`, socket /var/run/tgtd/socket.N) that no other daemon holds,
 its command line carries labkit.RUN_MARKER (argv[0] is tgtd-<marker>) so that the leak check finds
@@ -24,6 +25,9 @@ import os
 import random
 import re
 import shutil
+import socket
+import struct
+import threading
 from pathlib import Path
 
 import labkit
@@ -260,3 +264,79 @@ class QemuSession:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self._log.close()
+
+
+# --- a proxy in front of tgtd's control socket: what the collection sends, and faults on demand ----------
+
+class ControlProxy:
+    """A control socket of its own (socket.<port>, with the lock file tgtd keeps, so no other daemon takes
+    the port) that forwards every request to a real tgtd and records it as (mode, op, params) — test
+    memory only, never a file, since account requests carry secrets. `refuse(mode, op, params)` returning
+    an error code makes the proxy answer with it instead, as tgtd answers a request it refuses.
+
+        proxy = ControlProxy(cleanup, tgtd)          # then tgt_control_port=proxy.port
+        proxy.refuse = lambda mode, op, params: 17 if params.startswith("initiator-name=") else 0
+    """
+
+    HEADER = struct.Struct("<ii64sIiQQIIIIII")
+
+    def __init__(self, cleanup, tgtd):
+        self.tgtd = tgtd
+        self.requests = []
+        self.refuse = lambda mode, op, params: 0
+        self.port = pick_control_port()
+        self.path = RUN_DIR / ("socket.%d" % self.port)
+        self._lock = open(RUN_DIR / ("socket.%d.lock" % self.port), "w")
+        fcntl.lockf(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(str(self.path))
+        os.chmod(self.path, 0o600)
+        self._server.listen(16)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        cleanup.push("stop the control proxy on port %d" % self.port, self.close)
+
+    @staticmethod
+    def _read(connection, size):
+        data = b""
+        while len(data) < size:
+            chunk = connection.recv(size - len(data))
+            if not chunk:
+                raise OSError("closed")
+            data += chunk
+        return data
+
+    def _serve(self):
+        while True:
+            try:
+                client, _address = self._server.accept()
+            except OSError:
+                return
+            with client:
+                try:
+                    header = self._read(client, self.HEADER.size)
+                    fields = self.HEADER.unpack(header)
+                    payload = self._read(client, fields[3] - self.HEADER.size)
+                    mode, op, params = fields[0], fields[1], payload.rstrip(b"\0").decode("utf-8", "replace")
+                    self.requests.append((mode, op, params))
+                    error = self.refuse(mode, op, params)
+                    if error:
+                        client.sendall(struct.pack("<II", error, 8))
+                        continue
+                    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as upstream:
+                        upstream.connect(str(RUN_DIR / ("socket.%d" % self.tgtd.control_port)))
+                        upstream.sendall(header + payload)
+                        answer = self._read(upstream, 8)
+                        _error, length = struct.unpack("<II", answer)
+                        client.sendall(answer + self._read(upstream, length - 8))
+                except OSError:
+                    continue
+
+    def close(self):
+        self._server.close()
+        for path in (self.path, RUN_DIR / ("socket.%d.lock" % self.port), RUN_DIR / ("sanboot-iscsi.%d.lock" % self.port)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        self._lock.close()

@@ -6,10 +6,14 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or standalone plugins/modules!
 
-"""The connection options both DHCP modules take (dhcp_reservation adds its own)."""
+"""The connection options both DHCP modules take (dhcp_reservation adds its own), and the options of one
+entry of dhcp_reservation's batch (`reservations`)."""
 
 from __future__ import annotations
 
+import copy
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import ITEM_OPTIONS
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS, DEFAULT_BACKEND
 
 
@@ -24,3 +28,16 @@ def connection_argument_spec() -> dict:
         "timeout": {"type": "int", "default": 30},
         "service": {"type": "str", "default": "dhcp4", "choices": ["dhcp4"]},
     }
+
+
+def batch_item_spec(spec) -> dict:
+    """The options of one entry of dhcp_reservation's `reservations`: the per-reservation options of spec without
+    their defaults (an entry that leaves one out takes the top-level value); mac is required."""
+    item = {}
+    for option in ITEM_OPTIONS:
+        definition = copy.deepcopy(spec[option])
+        definition.pop("default", None)
+        definition.pop("required", None)
+        item[option] = definition
+    item["mac"]["required"] = True
+    return item

@@ -90,6 +90,8 @@ class ReservationRequest:
         self.secrets = []
         # Warnings for the module to show (a boot LUN that decimal readers of option 17 misread).
         self.warnings = []
+        # How messages name it: None for the single form, "reservations[3]" in a batch.
+        self.label = None
 
     @property
     def chap(self) -> bool:
@@ -501,6 +503,11 @@ class DhcpBackend:
     converge(request, check_mode) -> Outcome: make the server hold the request (state present or
     absent), using plan_change(); raise DhcpError on conflicts, bad input the server reveals
     (unknown subnet, IP outside it) and faults, leaving the server as it was.
+    converge_many(requests, check_mode) -> [Outcome]: the same for a batch, as one change: every
+    request planned against one reading before anything changes (a refusal names the request by its
+    label), then all of them applied, or none (a failure leaves the server as it was). The default
+    converges them one at a time, which is correct but neither one round trip nor all-or-nothing:
+    a backend overrides it (Kea: one config-set for the batch).
     list_reservations(...) -> [normalised reservation]: for the info module.
     secret_keys: (space, code) pairs whose data is a secret (masked in returns and diffs).
     """
@@ -517,6 +524,15 @@ class DhcpBackend:
     def converge(self, request: ReservationRequest, check_mode: bool) -> Outcome:
         raise NotImplementedError
 
+    def converge_many(self, requests, check_mode: bool) -> list:
+        outcomes = []
+        for request in requests:
+            try:
+                outcomes.append(self.converge(request, check_mode))
+            except DhcpError as exc:
+                raise DhcpError(label_error(request, exc)) from None
+        return outcomes
+
     def list_reservations(self, mac=None, ip=None, subnet=None, subnet_id=None) -> list:
         raise NotImplementedError
 
@@ -531,18 +547,44 @@ def select_backend(name, backends):
     return backends[name]
 
 
-def run_reservation(params: dict, backends, check_mode: bool = False) -> dict:
-    """The dhcp_reservation module without Ansible: validate, converge, and build the result (masked).
+# Options an entry of `reservations` may set; the others are the connection's (and persist).
+ITEM_OPTIONS = ("mac", "ip", "hostname", "subnet", "subnet_id", "state", "iscsi", "options", "replace")
+# Options that describe one reservation only: never taken from the module's top level by an entry.
+ITEM_ONLY_OPTIONS = ("mac", "ip", "hostname", "iscsi")
 
-    result["warnings"] lists what the module should warn about (never a secret)."""
-    backend_class = select_backend(params.get("backend"), backends)
-    request = build_request(params)
-    backend = backend_class(params)
-    try:
-        outcome = backend.converge(request, check_mode)
-    except DhcpError as exc:
-        raise DhcpError(scrub(str(exc), request.secrets + [params.get("api_password")])) from None
-    secret_keys = backend.secret_keys
+
+def label_error(request, exc) -> str:
+    """exc's message naming the request of a batch: 'reservations[3].ip ...' when it starts with an option,
+    else 'reservations[3] (mac ...): ...'. Unchanged for the single form."""
+    message = str(exc)
+    label = getattr(request, "label", None)
+    if label is None or message.startswith(label):
+        return message
+    first = message.split(" ", 1)[0].split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
+    mac = getattr(request, "mac", None)
+    if first in ITEM_OPTIONS or first == "options":
+        return "%s.%s%s" % (label, message, " (%s is mac %s)" % (label, mac) if mac and mac not in message else "")
+    return "%s%s: %s" % (label, " (mac %s)" % mac if mac else "", message)
+
+
+def item_params(params: dict, entry: dict) -> dict:
+    """One entry of `reservations` as the single form's parameters: the entry's options, and for each it leaves
+    out (None) the module's top-level value (its default included); mac, ip, hostname and iscsi are the entry's
+    own. An entry that gives subnet or subnet_id drops the other one inherited (they would have to agree)."""
+    merged = {key: value for key, value in params.items() if key != "reservations"}
+    for option in ITEM_ONLY_OPTIONS:
+        merged[option] = None
+    given = {key for key, value in entry.items() if key in ITEM_OPTIONS and value is not None}
+    for key in given:
+        merged[key] = entry[key]
+    if given & {"subnet", "subnet_id"}:
+        for option in ("subnet", "subnet_id"):
+            if option not in given:
+                merged[option] = None
+    return merged
+
+
+def _result(request, outcome, secret_keys) -> dict:
     result = {
         "changed": outcome.changed,
         "reservation": mask_reservation(outcome.reservation, secret_keys),
@@ -555,13 +597,92 @@ def run_reservation(params: dict, backends, check_mode: bool = False) -> dict:
     return result
 
 
+def run_reservation(params: dict, backends, check_mode: bool = False) -> dict:
+    """The dhcp_reservation module without Ansible: validate, converge, and build the result (masked).
+
+    result["warnings"] lists what the module should warn about (never a secret). With `reservations`,
+    run_reservations."""
+    if params.get("reservations") is not None:
+        return run_reservations(params, backends, check_mode)
+    backend_class = select_backend(params.get("backend"), backends)
+    request = build_request(params)
+    backend = backend_class(params)
+    try:
+        outcome = backend.converge_many([request], check_mode)[0]
+    except DhcpError as exc:
+        raise DhcpError(scrub(str(exc), request.secrets + [params.get("api_password")])) from None
+    return _result(request, outcome, backend.secret_keys)
+
+
+def run_reservations(params: dict, backends, check_mode: bool = False) -> dict:
+    """A batch: every entry of params["reservations"] validated (a bad one fails the batch naming it, before
+    anything is read), then all converged as one change (DhcpBackend.converge_many). The result has
+    `reservation_results` (each entry's single-form result, in order), `diff` (those that change, labelled) and
+    `warnings` (each naming its entry)."""
+    backend_class = select_backend(params.get("backend"), backends)
+    entries = params.get("reservations")
+    if params.get("mac") not in (None, ""):
+        raise DhcpError("mac: parameters are mutually exclusive: mac|reservations (mac is one reservation, "
+                        "reservations a batch whose entries each have their own mac)")
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise DhcpError("reservations must be a list of dictionaries, each with a reservation's options")
+    requests = []
+    secrets = [params.get("api_password")]
+    for index, entry in enumerate(entries):
+        label = "reservations[%d]" % index
+        probe = ReservationRequest()
+        probe.label = label
+        try:
+            probe.mac = normalize_mac(entry.get("mac"))
+        except NamingError:
+            probe.mac = None
+        try:
+            request = build_request(item_params(params, entry))
+        except DhcpError as exc:
+            chap = ((entry.get("iscsi") or {}).get("chap") or {}) if isinstance(entry.get("iscsi"), dict) else {}
+            raise DhcpError(scrub(label_error(probe, exc), secrets + [chap.get("secret")])) from None
+        request.label = label
+        requests.append(request)
+        secrets += request.secrets
+    backend = backend_class(params)
+    try:
+        outcomes = backend.converge_many(requests, check_mode)
+    except DhcpError as exc:
+        raise DhcpError(scrub(str(exc), secrets)) from None
+    secret_keys = backend.secret_keys
+    results = [_result(request, outcome, secret_keys) for request, outcome in zip(requests, outcomes)]
+    warnings = []
+    diff = []
+    for request, result in zip(requests, results):
+        for warning in result.pop("warnings", []):
+            warnings.append("%s (mac %s): %s" % (request.label, request.mac, warning))
+        if result["changed"]:
+            header = "%s (mac %s)" % (request.label, request.mac)
+            diff.append(dict(result["diff"], before_header=header, after_header=header))
+    batch = {"changed": any(result["changed"] for result in results), "reservation_results": results, "diff": diff}
+    if warnings:
+        batch["warnings"] = warnings
+    return batch
+
+
 def run_reservation_info(params: dict, backends) -> dict:
+    """dhcp_reservation_info: the reservations (filtered by mac, ip, subnet), or those of many MACs in one reading
+    (reservations: an entry with chap also says whether the server holds that CHAP secret, never returning it)."""
     mac = ip = subnet = subnet_id = None
+    entries = params.get("reservations")
+    if entries is not None and params.get("mac"):
+        raise DhcpError("mac: parameters are mutually exclusive: mac|reservations")
     if params.get("mac"):
         try:
             mac = normalize_mac(params["mac"])
         except NamingError as exc:
             raise DhcpError("mac: %s" % exc) from None
+    wanted = {}
+    for index, entry in enumerate(entries or []):
+        try:
+            wanted.setdefault(normalize_mac(entry.get("mac")), entry.get("chap") or None)
+        except NamingError as exc:
+            raise DhcpError("reservations[%d].mac: %s" % (index, exc)) from None
     if params.get("ip"):
         ip = parse_ipv4(params["ip"], "ip")
     if params.get("subnet"):
@@ -570,4 +691,20 @@ def run_reservation_info(params: dict, backends) -> dict:
         subnet_id = parse_subnet_id(params["subnet_id"])
     backend = select_backend(params.get("backend"), backends)(params)
     reservations = backend.list_reservations(mac=mac, ip=ip, subnet=subnet, subnet_id=subnet_id)
-    return {"changed": False, "reservations": [mask_reservation(reservation, backend.secret_keys) for reservation in reservations]}
+    if entries is None:
+        return {"changed": False,
+                "reservations": [mask_reservation(reservation, backend.secret_keys) for reservation in reservations]}
+    found = []
+    secret_keys = backend.secret_keys
+    for reservation in reservations:
+        if reservation["mac"] not in wanted:
+            continue
+        masked = mask_reservation(reservation, secret_keys)
+        chap = wanted[reservation["mac"]]
+        if chap:
+            held = [option["data"] for option in reservation["options"]
+                    if (option["space"], option["code"]) in secret_keys and option["data"]]
+            # As dhcp_reservation's check mode would show it: a secret held and not this one is "(changed)".
+            masked["chap_secret_differs"] = any(data != chap.get("secret") for data in held)
+        found.append(masked)
+    return {"changed": False, "reservations": found}

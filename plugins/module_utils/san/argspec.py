@@ -15,7 +15,13 @@ The modules call AnsibleModule(**volume_module_kwargs()) and AnsibleModule(**inf
 
 from __future__ import annotations
 
-from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import MUTUALLY_EXCLUSIVE, REQUIRED_BY
+import copy
+
+from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import (
+    ITEM_OPTIONS,
+    MUTUALLY_EXCLUSIVE,
+    REQUIRED_BY,
+)
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.registry import BACKENDS, DEFAULT_BACKEND
 
 _CREDENTIAL = {
@@ -29,7 +35,7 @@ _CREDENTIAL = {
 
 def volume_argument_spec() -> dict:
     spec = {
-        "name": {"type": "str", "required": True},
+        "name": {"type": "str"},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         "backend": _backend_option(),
         "size": {"type": "str"},
@@ -48,12 +54,37 @@ def volume_argument_spec() -> dict:
         "remove_data": {"type": "bool", "default": False},
     }
     spec.update(backend_argument_spec(BACKENDS))
+    # The rules between an entry's options (MUTUALLY_EXCLUSIVE, REQUIRED_BY) are checked by the core once the entry
+    # has taken the top-level options it leaves out, with messages that name the entry (volumes[3].chap: ...); an
+    # option given as null counts as left out there, as a role building entries from every server's variables
+    # gives them.
+    spec["volumes"] = {"type": "list", "elements": "dict", "options": batch_item_spec(spec)}
     return spec
+
+
+def batch_item_spec(spec) -> dict:
+    """The options of one entry of `volumes`: the per-volume options (the core's and each backend's
+    VOLUME_OPTIONS) without their defaults, so that an entry that leaves one out takes the module's
+    top-level value (whose default applies when that is left out too). name is required."""
+    item = {}
+    names = list(ITEM_OPTIONS) + sorted({option for backend in BACKENDS.values() for option in backend.VOLUME_OPTIONS})
+    for option in names:
+        definition = copy.deepcopy(spec[option])
+        definition.pop("default", None)
+        definition.pop("required", None)
+        item[option] = definition
+    item["name"]["required"] = True
+    return item
 
 
 def info_argument_spec() -> dict:
     spec = {
         "name": {"type": "str"},
+        "volumes": {"type": "list", "elements": "dict", "options": {
+            "name": {"type": "str", "required": True},
+            "chap": dict(_CREDENTIAL),
+            "mutual_chap": dict(_CREDENTIAL),
+        }},
         "backend": _backend_option(),
         "portal": {"type": "str"},
     }
@@ -69,14 +100,17 @@ def volume_module_kwargs() -> dict:
     """AnsibleModule's keyword arguments for san_volume: the spec and the rules between options."""
     return {
         "argument_spec": volume_argument_spec(),
-        "mutually_exclusive": [list(group) for group in MUTUALLY_EXCLUSIVE],
+        # One volume (name and its options) or a batch (volumes, whose entries take the top-level options
+        # they leave out): never both.
+        "mutually_exclusive": [list(group) for group in MUTUALLY_EXCLUSIVE] + [["name", "volumes"]],
+        "required_one_of": [["name", "volumes"]],
         "required_by": {option: list(needed) for option, needed in REQUIRED_BY.items()},
         "supports_check_mode": True,
     }
 
 
 def info_module_kwargs() -> dict:
-    return {"argument_spec": info_argument_spec(), "supports_check_mode": True}
+    return {"argument_spec": info_argument_spec(), "mutually_exclusive": [["name", "volumes"]], "supports_check_mode": True}
 
 
 def image_argument_spec() -> dict:

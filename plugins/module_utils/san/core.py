@@ -648,9 +648,12 @@ def build_diff(current, after, portal):
 
 # --- running ------------------------------------------------------------------------------------
 
-def effective_portal(backend, desired):
-    """The portal to report: the portal option, its port filled from the target's own portal."""
-    found = backend.portal()
+def effective_portal(backend, desired, found=None):
+    """The portal to report: the portal option, its port filled from the target's own portal.
+
+    found: backend.portal(), when the caller already asked (a batch asks once)."""
+    if found is None:
+        found = backend.portal()
     if desired is not None and desired.portal is not None:
         server, port = desired.portal
         if port is None:
@@ -659,46 +662,238 @@ def effective_portal(backend, desired):
     return found
 
 
-def run_present(backend, desired, check_mode):
-    current = backend.get(desired.name, desired)
-    others = [volume for volume in backend.list(include_unmanaged=True)
-              if current is None or not _same_volume(volume, current, backend.target_per_volume)]
-    steps = plan_present(backend, desired, current, others)
-    portal = effective_portal(backend, desired)
+class BatchItem:
+    """One volume of a run: its parameters, and what planning and running it found.
+
+    label is how messages name it: None for the single form (san_volume with name), "volumes[3]" in a
+    batch. The single form is a batch of one, so both forms plan, order, apply, check and undo every
+    volume the same way."""
+
+    def __init__(self, params, label=None, options=()):
+        self.params = params
+        self.label = label
+        # The option names messages may start with (they are prefixed with the label, 'volumes[3].size: ...').
+        self.options = options
+        self.desired = None
+        self.current = None
+        self.steps = []
+        self.expected = None
+        self.after = None
+        self.portal = None
+        self.result = None
+
+    def name_for_messages(self):
+        name = self.params.get("name")
+        return name if isinstance(name, str) and VOLUME_NAME.match(name) else None
+
+
+def item_error(item, exc):
+    """exc's message naming the item: 'volumes[3].chap.secret ...' when it starts with an option, else
+    'volumes[3] (volume 'x'): ...'. The single form's messages are unchanged."""
+    message = str(exc) if isinstance(exc, SanError) else _describe_error(exc)
+    if item.label is None:
+        return message
+    name = item.name_for_messages()
+    first = re.match(r"^([a-z_]+)(?=[.: ])", message)
+    if first and first.group(1) in item.options:
+        labelled = "%s.%s" % (item.label, message)
+        if name and ("'%s'" % name) not in message:
+            labelled += " (%s is volume '%s')" % (item.label, name)
+        return labelled
+    return "%s (volume '%s'): %s" % (item.label, name, message) if name else "%s: %s" % (item.label, message)
+
+
+def _relabel(item, exc):
+    """The same kind of error, its message naming the item."""
+    kind = SanInputError if isinstance(exc, SanInputError) else SanError
+    return kind(item_error(item, exc))
+
+
+def _check_batch(items, target_per_volume=True):
+    """Two items of one batch may not be the same volume, nor share a target IQN (where each volume is its own
+    target) or a backing file."""
+    seen = {}
+    for item in items:
+        desired = item.desired
+        for what, value in (("name", desired.name), ("target_iqn", desired.target_iqn if target_per_volume else None),
+                            ("path", desired.path)):
+            if value is None:
+                continue
+            first = seen.setdefault((what, value), item)
+            if first is not item:
+                raise SanInputError("%s.%s: %s is also the %s of %s; each item of volumes is its own volume"
+                                    % (item.label, what, value, what, first.label))
+
+
+def _plan_absent(backend, item, portal):
+    desired = item.desired
+    current = item.current
+    if current is None:
+        item.result = {"changed": False, "actions": [], "volume": {}, "diff": {"before": {}, "after": {}}}
+        return
+    if not current.managed:
+        raise SanInputError("name: there is no volume '%s'; %s has its target IQN, and sanboot.iscsi deletes only "
+                            "volumes it manages" % (desired.name, current.describe()))
+    if current.sessions and not desired.force:
+        raise SanInputError("force: %s has live sessions from %s; log them out first, or set force=true to cut them "
+                            "off and delete the volume" % (current.describe(), ", ".join(
+                                sorted({session["initiator"] for session in current.sessions}))))
+    what = "delete %s (target %s%s)" % (current.describe(), current.target_iqn,
+                                        "; its data in %s too" % current.path if desired.remove_data and current.path
+                                        else "; its data is kept in %s" % current.path if current.path else "")
+    if current.sessions:
+        what += ", cutting off the sessions of %s" % ", ".join(sorted({session["initiator"] for session in current.sessions}))
+    item.result = {"changed": True, "actions": [what], "volume": {},
+                   "diff": {"before": _diff_side(current, portal, {"chap_secret": SECRET_SHOWN_AS,
+                                                                   "mutual_chap_secret": SECRET_SHOWN_AS}), "after": {}}}
+
+
+def _plan_present(backend, item, others, found_portal):
+    desired = item.desired
+    item.steps = plan_present(backend, desired, item.current, others)
+    portal = effective_portal(backend, desired, found_portal)
     clone_size = desired.clone_source[1] if desired.clone_source else None
-    after = projected_volume(desired, current, clone_size)
-    result = {"changed": bool(steps), "actions": [step.description for step in steps],
-              "diff": build_diff(current, after, portal)}
+    item.expected = projected_volume(desired, item.current, clone_size)
+    result = {"changed": bool(item.steps), "actions": [step.description for step in item.steps],
+              "diff": build_diff(item.current, item.expected, portal)}
     if desired.kept:
         result["kept"] = list(desired.kept)
-    if steps and not check_mode:
-        expected = after
+    # What it reports unless a change is made and read back: the projection, or the volume as it is.
+    result["volume"] = volume_result(item.expected if item.steps else item.current, portal)
+    item.result = result
+    item.portal = portal
+
+
+def run_batch(backend, items, check_mode):
+    """Plan every item against one reading of the backend, then apply them as one change.
+
+    Bad input and refused requests (a shrink, a target IQN in use, a missing clone source, ...) fail
+    the run before anything is changed, naming the item. Then the present items' steps run in order,
+    each item's in the fail-closed order plan_present gives; every volume changed is read back once
+    at the end and compared with its plan. A failing step or check undoes the changes of the whole
+    run in reverse order (backend.rollback walks back through the states the run passed through, each
+    of which kept the old or the new protection of every volume), so the backend is left as it was.
+    Deletions, which cannot be undone, run last, once every other item is done.
+    Returns the items, each with its result."""
+    for item in items:
         try:
-            for step in steps:
+            item.desired = desired_from_params(item.params, backend)
+        except SanError as exc:
+            raise _relabel(item, exc) from None
+    _check_batch(items, backend.target_per_volume)
+    if not check_mode:
+        backend.lock()
+    found_portal = backend.portal()
+    # One reading for the whole run: the volumes (and other targets) the backend has now.
+    known = backend.list(include_unmanaged=True) if any(item.desired.state == "present" for item in items) else []
+    planned = []
+    for item in items:
+        try:
+            item.current = backend.get(item.desired.name, item.desired)
+            if item.desired.state == "absent":
+                _plan_absent(backend, item, effective_portal(backend, None, found_portal))
+                continue
+            current = item.current
+            others = [volume for volume in known
+                      if current is None or not _same_volume(volume, current, backend.target_per_volume)]
+            # The volumes the items before this one will be: a batch may not make two volumes collide.
+            others.extend(other.expected for other in planned)
+            _plan_present(backend, item, others, found_portal)
+        except SanError as exc:
+            raise _relabel(item, exc) from None
+        item.expected.backend_data = {"batch_item": item.label}
+        planned.append(item)
+    if check_mode:
+        _warn_portal(backend, items)
+        return items
+    changing = [item for item in planned if item.steps]
+    if changing:
+        _apply(backend, changing)
+    for item in items:
+        if item.desired.state == "absent" and item.result["changed"]:
+            try:
+                backend.delete(item.current, item.desired.force, item.desired.remove_data)
+                backend.uncommit(item.current.name)
+            except (SanError, OSError) as exc:
+                done = [other.label for other in items if other is not item and other.result["changed"]
+                        and (other.desired.state == "present" or items.index(other) < items.index(item))]
+                message = item_error(item, exc)
+                if item.label is not None and done:
+                    message += "; the items before it are done (%s): run again to go on" % ", ".join(done)
+                raise SanError(message) from None
+    _warn_portal(backend, items)
+    return items
+
+
+def _apply(backend, changing):
+    failed = changing[0]
+    try:
+        for item in changing:
+            failed = item
+            for step in item.steps:
                 outcome = step.action()
                 if isinstance(outcome, str) and outcome:
-                    result["clone_method"] = outcome
-            # Read the volume back and compare before the run counts as done: a change the
-            # target did not take is undone like a failed step.
-            backend.discard_cache()
-            after = backend.get(desired.name, desired)
-            _check_applied(desired, expected, after)
-            backend.commit(desired)
-        except Exception as exc:
-            undone = backend.rollback()
-            if not isinstance(exc, (SanError, OSError)):
-                raise  # a bug: keep its traceback
-            if isinstance(exc, SanError) and not undone:
-                raise
-            message = str(exc) if isinstance(exc, SanError) else _describe_error(exc)
-            raise SanError("%s; %s" % (message, undone) if undone else message) from None
-    elif not steps:
-        after = current
-    result["volume"] = volume_result(after, portal)
-    if portal is None:
+                    item.result["clone_method"] = outcome
+        # Read every volume back and compare before the run counts as done: a change the target did
+        # not take is undone like a failed step.
+        backend.discard_cache()
+        for item in changing:
+            failed = item
+            after = backend.get(item.desired.name, item.desired)
+            _check_applied(item.desired, item.expected, after)
+            item.after = after
+        for item in changing:
+            backend.commit(item.desired)
+    except Exception as exc:
+        undone = backend.rollback()
+        if not isinstance(exc, (SanError, OSError)):
+            raise  # a bug: keep its traceback
+        message = item_error(failed, exc)
+        if failed.label is not None and len(changing) > 1:
+            message += ("; the changes of every item of the batch were undone" if not undone else
+                        "; undoing the changes of the batch, newest first")
+        if isinstance(exc, SanError) and not undone and failed.label is None:
+            raise
+        raise SanError("%s; %s" % (message, undone) if undone else message) from None
+    for item in changing:
+        item.result["volume"] = volume_result(item.after, item.portal)
+
+
+def _warn_portal(backend, items):
+    if any(item.desired.state == "present" and item.portal is None for item in items):
         backend.warn("the target's portal cannot be told (it listens on a wildcard address): set portal to the address "
                      "initiators use, so that volume.portal and volume.root_path can be returned")
-    return result
+
+
+def run_present(backend, desired, check_mode):
+    """One volume (state present), with an already validated desired state (tests call this)."""
+    return _run_one(backend, desired, check_mode)
+
+
+def run_absent(backend, desired, check_mode):
+    """One volume (state absent), with an already validated desired state (tests call this)."""
+    return _run_one(backend, desired, check_mode)
+
+
+def _run_one(backend, desired, check_mode):
+    item = BatchItem({})
+    item.desired = desired
+    found_portal = backend.portal()
+    item.current = backend.get(desired.name, desired)
+    if desired.state == "absent":
+        _plan_absent(backend, item, effective_portal(backend, None, found_portal))
+        if item.result["changed"] and not check_mode:
+            backend.delete(item.current, desired.force, desired.remove_data)
+            backend.uncommit(item.current.name)
+        return item.result
+    current = item.current
+    others = [volume for volume in backend.list(include_unmanaged=True)
+              if current is None or not _same_volume(volume, current, backend.target_per_volume)]
+    _plan_present(backend, item, others, found_portal)
+    if item.steps and not check_mode:
+        _apply(backend, [item])
+    _warn_portal(backend, [item])
+    return item.result
 
 
 def _describe_error(exc):
@@ -730,52 +925,89 @@ def _same_volume(first, second, target_per_volume=True):
     return first.target_iqn == second.target_iqn or (first.managed and second.managed and first.name == second.name)
 
 
-def run_absent(backend, desired, check_mode):
-    current = backend.get(desired.name, desired)
-    if current is None:
-        return {"changed": False, "actions": [], "volume": {}, "diff": {"before": {}, "after": {}}}
-    if not current.managed:
-        raise SanInputError("name: there is no volume '%s'; %s has its target IQN, and sanboot.iscsi deletes only "
-                            "volumes it manages" % (desired.name, current.describe()))
-    if current.sessions and not desired.force:
-        raise SanInputError("force: %s has live sessions from %s; log them out first, or set force=true to cut them "
-                            "off and delete the volume" % (current.describe(), ", ".join(
-                                sorted({session["initiator"] for session in current.sessions}))))
-    what = "delete %s (target %s%s)" % (current.describe(), current.target_iqn,
-                                        "; its data in %s too" % current.path if desired.remove_data and current.path
-                                        else "; its data is kept in %s" % current.path if current.path else "")
-    if current.sessions:
-        what += ", cutting off the sessions of %s" % ", ".join(sorted({session["initiator"] for session in current.sessions}))
-    portal = effective_portal(backend, None)
-    result = {"changed": True, "actions": [what], "volume": {},
-              "diff": {"before": _diff_side(current, portal, {"chap_secret": SECRET_SHOWN_AS,
-                                                              "mutual_chap_secret": SECRET_SHOWN_AS}), "after": {}}}
-    if not check_mode:
-        backend.delete(current, desired.force, desired.remove_data)
-        backend.uncommit(current.name)
-    return result
+# Options a volume of a batch (an entry of `volumes`) may set; the others are the backend's connection.
+ITEM_OPTIONS = ("name", "state", "size", "target_iqn", "target_prefix", "lun", "initiators", "allowed_addresses",
+                "chap", "mutual_chap", "remove_chap", "remove_mutual_chap", "clone_from", "portal", "force",
+                "remove_data")
+# Options that only describe one volume: never inherited from the module's top level by an item.
+ITEM_ONLY_OPTIONS = ("name", "target_iqn", "path")
+
+
+def item_params(params, entry, item_options):
+    """One entry of `volumes` as the parameters of the single form: the entry's options, and for each it
+    leaves out (None) the module's top-level value (its default included). An option the entry sets
+    drops the inherited options it excludes (an entry's target_iqn wins over a top-level target_prefix,
+    its remove_chap over a top-level chap), so that only the entry's own options can contradict each other."""
+    merged = {key: value for key, value in params.items() if key != "volumes"}
+    for option in ITEM_ONLY_OPTIONS:
+        merged[option] = None
+    given = {key for key, value in entry.items() if key in item_options and value is not None}
+    for key in given:
+        merged[key] = entry[key]
+    for group in MUTUALLY_EXCLUSIVE:
+        if given & set(group):
+            for option in group:
+                if option not in given:
+                    merged[option] = None
+    for option, needed in REQUIRED_BY.items():
+        # An entry that removes what the inherited option needs drops it too (remove_chap drops mutual_chap).
+        if option not in given and any(merged.get(other) in (None, False) for other in needed):
+            merged[option] = None
+    return merged
 
 
 def run_volume(backends, params, run_command, warn, check_mode):
-    """Everything san_volume does, as plain Python. Returns the result dict; raises SanError."""
+    """Everything san_volume does, as plain Python. Returns the result dict; raises SanError.
+
+    With `volumes`, every entry is a volume of one batch (run_batch): the result has `changed`,
+    `volume_results` (one single-form result per entry, in order), `actions` and `diff` (each
+    entry's, labelled with its name)."""
     backend = make_backend(backends, params, run_command, warn)
     try:
-        desired = desired_from_params(params, backend)
-        if not check_mode:
-            backend.lock()
-        if desired.state == "absent":
-            return run_absent(backend, desired, check_mode)
-        return run_present(backend, desired, check_mode)
+        if params.get("volumes") is None:
+            item = run_batch(backend, [BatchItem(params)], check_mode)[0]
+            return item.result
+        entries = params["volumes"]
+        if params.get("name") is not None:
+            raise SanInputError("name: parameters are mutually exclusive: name|volumes (name is one volume, volumes "
+                                "a batch whose entries each have their own name)")
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            raise SanInputError("volumes: must be a list of dictionaries, each with a volume's options")
+        options = ITEM_OPTIONS + tuple(backend.VOLUME_OPTIONS)
+        labels = options + tuple(backend.CONNECTION_OPTIONS)
+        items = [BatchItem(item_params(params, entry, options), "volumes[%d]" % index, labels)
+                 for index, entry in enumerate(entries)]
+        run_batch(backend, items, check_mode)
+        return batch_result(items)
     finally:
         backend.close()
 
 
+def batch_result(items) -> dict:
+    results = [item.result for item in items]
+    diff = []
+    for item, result in zip(items, results):
+        if result["changed"]:
+            label = "%s (volume %s)" % (item.label, item.desired.name)
+            diff.append(dict(result["diff"], before_header=label, after_header=label))
+    return {"changed": any(result["changed"] for result in results), "volume_results": results,
+            "actions": ["%s: %s" % (item.desired.name, action) for item, result in zip(items, results)
+                        for action in result["actions"]],
+            "diff": diff}
+
+
 def run_info(backends, params, run_command, warn):
+    """san_volume_info: every volume, one (name), or many (volumes: one reading for all of them; an entry
+    with chap or mutual_chap also says whether the volume holds that secret, never returning any)."""
     backend = make_backend(backends, params, run_command, warn)
     try:
         name = params.get("name")
+        entries = params.get("volumes")
+        if name is not None and entries is not None:
+            raise SanInputError("name: parameters are mutually exclusive: name|volumes")
         if name is not None and not VOLUME_NAME.match(name):
             raise SanInputError("name: %r is not a volume name: use %s" % (name, VOLUME_NAME_RULE))
+        wanted = [_info_entry(index, entry) for index, entry in enumerate(entries)] if entries is not None else None
         portal = None
         if params.get("portal"):
             portal = parse_portal(params["portal"])
@@ -784,6 +1016,9 @@ def run_info(backends, params, run_command, warn):
         if portal is not None and portal[1] is None:
             portal = (portal[0], found[1] if found else 3260)
         portal = portal or found
+        if wanted is not None:
+            found = (_info_result(backend, entry, portal) for entry in wanted)
+            return {"changed": False, "volumes": [result for result in found if result is not None]}
         if name is not None:
             volume = backend.get(name)
             volumes = [volume] if volume is not None and volume.managed else []
@@ -792,6 +1027,35 @@ def run_info(backends, params, run_command, warn):
         return {"changed": False, "volumes": [volume_result(volume, portal) for volume in volumes]}
     finally:
         backend.close()
+
+
+def _info_entry(index, entry):
+    """An entry of san_volume_info's `volumes` as a Desired that reads like a deletion (only volumes this
+    collection manages), with the credentials to compare."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    if not isinstance(name, str) or not VOLUME_NAME.match(name):
+        raise SanInputError("volumes[%d].name: %r is not a volume name: use %s" % (index, name, VOLUME_NAME_RULE))
+    credentials = {}
+    for option in ("chap", "mutual_chap"):
+        given = entry.get(option)
+        if given:
+            if not given.get("username") or not given.get("secret"):
+                raise SanInputError("volumes[%d].%s: needs username and secret to compare" % (index, option))
+            credentials[option] = Credential(given["username"], given["secret"])
+    return Desired(name=name, state="absent", chap=credentials.get("chap"), mutual_chap=credentials.get("mutual_chap"))
+
+
+def _info_result(backend, desired, portal):
+    volume = backend.get(desired.name, desired)
+    if volume is None or not volume.managed:
+        return None
+    result = volume_result(volume, portal)
+    pairs = (("chap", volume.chap, desired.chap), ("mutual_chap", volume.mutual_chap, desired.mutual_chap))
+    for option, have, want in pairs:
+        if want is not None:
+            # As san_volume's check mode would report it: a secret that cannot be read back counts as different.
+            result["%s_secret_differs" % option] = credential_changes(have, want)
+    return result
 
 
 def make_backend(backends, params, run_command, warn):

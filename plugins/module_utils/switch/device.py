@@ -66,6 +66,10 @@ def device_answer(text, command=None) -> str:
     return " ".join(lines) if lines else text.strip()
 
 
+# From this many interfaces on, read() reads the whole running configuration once.
+BULK_READ = 4
+
+
 class CliSwitch:
     """A switch reached through network_cli. `connection` is ansible.module_utils.connection.Connection
     (anything with get_config, get and edit_config that raises on a device error)."""
@@ -108,8 +112,17 @@ class CliSwitch:
         return self._get(command, interface)
 
     def read(self, interfaces) -> dict:
-        """{interface: InterfaceConfig}. An interface the device does not know is refused with the device's answer."""
+        """{interface: InterfaceConfig}. An interface the device does not know is refused with the device's answer.
+
+        For BULK_READ interfaces or more (a rack's servers on one switch), the whole running configuration is read
+        once and parsed, instead of one `show` per interface; an interface it does not show is then asked for
+        alone, so that a refusal still carries the device's own words."""
         configs = {}
+        if self.platform != "junos" and len(interfaces) >= BULK_READ:
+            found = parse_config(self.platform, self._running_config())
+            for interface in interfaces:
+                configs[interface] = found[interface] if interface in found else self.read([interface])[interface]
+            return configs
         if self.platform == "junos":
             for interface in interfaces:
                 # Junos accepts configuration for interfaces that do not exist: ask for the interface itself.
@@ -126,6 +139,14 @@ class CliSwitch:
                                                         device_answer(answer) or "(nothing)"))
             configs[interface] = found[interface]
         return configs
+
+    def _running_config(self):
+        if self.platform in ("ios", "nxos", "eos"):
+            try:
+                return self.connection.get_config()
+            except self.connection_error as exc:
+                raise SwitchPortfastError(self._refusal("show running-config", exc, None)) from None
+        return self._get("show running-configuration" if self.platform == "os10" else "show running-config")
 
     def ios_syntax_hint(self) -> str:
         """Portfast lines anywhere in the configuration, for ios_syntax=auto."""
@@ -165,6 +186,16 @@ class OvsSwitch:
         return out
 
     def read(self, ports) -> dict:
+        """{port: InterfaceConfig}: one ovs-vsctl call for all the ports; when it fails (a port Open vSwitch does not
+        have), one call per port, so that the message names it."""
+        if len(ports) > 1:
+            try:
+                answer = self._vsctl("--format=json", "--columns=name,other_config", "list", "port", *ports)
+            except SwitchPortfastError:
+                answer = None
+            found = parse_ovs(answer) if answer is not None else {}
+            if all(port in found for port in ports):
+                return {port: found[port] for port in ports}
         configs = {}
         for port in ports:
             answer = self._vsctl("--format=json", "--columns=name,other_config", "list", "port", port,

@@ -251,10 +251,62 @@ def scenario_no_secret_anywhere(san, name="cf-secret"):
     assert san.logs_in(name, client(name), chap=("%s-in" % name, SECRET_NEW), mutual=("%s-out" % name, MUTUAL_SECRET))
 
 
+def scenario_batch_form_equals_single_form(san, name="cfb"):
+    """Issue 16: san_volume with volumes gives each entry exactly the single form's result, and leaves the
+    backend as the single form does. The same two rounds (create; grow, rotate CHAP, widen access) run with
+    the single form (volumes cfbs-*) and as a batch (cfbb-*); results, and the volumes read back with
+    san_volume_info's volumes, compare equal once the names are swapped. A bad entry fails a batch naming it."""
+    import json
+
+    single, batch = "%ss" % name, "%sb" % name
+
+    def entries(prefix, round_number):
+        first, second = "%s-1" % prefix, "%s-2" % prefix
+        if round_number == 1:
+            return [dict(name=first, size="8M", initiators=[client(first)], chap=chap(first)),
+                    dict(name=second, size="1000000", initiators=[client(second)], chap=chap(second),
+                         mutual_chap=mutual(second))]
+        return [dict(name=first, size="16M", initiators=[client(first)], chap=chap(first, SECRET_NEW)),
+                dict(name=second, initiators=[client(second), other(second)])]
+
+    def swapped(value):
+        return json.loads(json.dumps(value).replace(single, batch))
+
+    def batch_task(volumes, **extra):
+        arguments = dict(san.volume_options(batch), volumes=volumes)
+        arguments.pop("name", None)
+        return dict({"name": "san_volume batch", "sanboot.iscsi.san_volume": arguments}, **extra)
+
+    names = ["%s-%d" % (prefix, number) for prefix in (single, batch) for number in (1, 2)]
+    for round_number in (1, 2):
+        tasks = [san.task(entry.pop("name"), **entry) for entry in entries(single, round_number)]
+        tasks.append(batch_task(entries(batch, round_number)))
+        if round_number == 2:
+            tasks.append(batch_task(entries(batch, round_number)))
+            tasks.append({"name": "all four, one read", "sanboot.iscsi.san_volume_info": {
+                "volumes": [{"name": volume} for volume in names]}})
+            tasks.append(batch_task([dict(name="%s-4" % batch, size="8M", initiators=[client("%s-4" % batch)]),
+                                     dict(name="%s-5" % batch, size="8M", initiators=[client("%s-5" % batch)],
+                                          chap={"username": "u5", "secret": "Short12345a"})], ignore_errors=True))
+        results = ok(san.play(*tasks, diff=True)).tasks
+        keys = ("changed", "actions", "volume", "kept", "clone_method", "diff")
+        expected = [{key: value for key, value in one.items() if key in keys} for one in results[:2]]
+        assert results[2]["volume_results"] == swapped(expected), "round %d" % round_number
+        assert results[2]["changed"] is any(one["changed"] for one in results[:2])
+    again, info, refused = results[3], results[4], results[5]
+    assert again["changed"] is False and not any(one["changed"] for one in again["volume_results"])
+    assert [volume["name"] for volume in info["volumes"]] == names
+    assert info["volumes"][2:] == swapped(info["volumes"][:2])
+    assert refused["failed"] is True and refused["msg"].startswith("volumes[1].chap.secret must be 12 to 16 characters")
+    assert san.logs_in("%s-1" % batch, client("%s-1" % batch), chap=("%s-1-in" % batch, SECRET_NEW))
+    assert not san.logs_in("%s-1" % batch, client("%s-1" % batch), chap=("%s-1-in" % batch, SECRET))
+    assert san.logs_in("%s-2" % batch, other("%s-2" % batch), chap=("%s-2-in" % batch, SECRET))
+
+
 SCENARIOS = [scenario_create_rerun_and_who_logs_in, scenario_check_mode_and_diff, scenario_grow_rounding_and_never_shrink,
              scenario_access_by_initiator, scenario_chap_rotation, scenario_chap_left_alone_unless_removed,
              scenario_clone_from_golden, scenario_absent_respects_sessions, scenario_bad_input_refused_and_nothing_changes,
-             scenario_no_secret_anywhere]
+             scenario_no_secret_anywhere, scenario_batch_form_equals_single_form]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.__name__[len("scenario_"):] for scenario in SCENARIOS])

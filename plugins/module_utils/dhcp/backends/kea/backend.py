@@ -43,6 +43,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import (
     DhcpBackend,
     DhcpError,
     Outcome,
+    label_error,
     make_option,
     make_reservation,
     plan_change,
@@ -94,7 +95,7 @@ ROUND_TRIP_ATTEMPTS = 6
 # --- the backend ----------------------------------------------------------------------------------
 
 class Prepared:
-    """One reading of the server, planned: the subnet, what it holds, the target and the plan."""
+    """One reading of the server, planned for one request: the subnet, what it holds, the target and the plan."""
 
     def __init__(self, subnet, held, target, plan, definitions, raw_by_id):
         self.subnet = subnet
@@ -109,6 +110,41 @@ class Prepared:
         return self.plan.changed or bool(self.definitions.add)
 
 
+class Reading:
+    """One config-get answer, prepared once for every request of a run: the option names, and each subnet's
+    reservations normalised once (per set of option definitions) with an index by MAC and by address, so
+    that planning many requests stays linear in their number."""
+
+    def __init__(self, config):
+        self.config = config
+        self.dhcp4 = config["Dhcp4"]
+        self.names = OptionNames(self.dhcp4)
+        self._held = {}
+
+    def held(self, subnet, option_defs):
+        """(normalised reservations, raw by id of normalised, (kind, value) -> positions) of the subnet."""
+        key = (subnet.get("id"), len(option_defs))
+        if key not in self._held:
+            held, raw_by_id, index = [], {}, {}
+            for raw in subnet.get("reservations") or []:
+                normalised = normalise_reservation(raw, subnet, option_defs)
+                raw_by_id[id(normalised)] = raw
+                for kind in ("mac", "ip"):
+                    if normalised[kind] is not None:
+                        index.setdefault((kind, normalised[kind]), []).append(len(held))
+                held.append(normalised)
+            self._held[key] = (held, raw_by_id, index)
+        return self._held[key]
+
+
+def _relevant(held, index, request):
+    """The reservations plan_change looks at for this request (its MAC's and its address's), in held order."""
+    positions = set(index.get(("mac", request.mac), ()))
+    if request.ip is not None:
+        positions.update(index.get(("ip", request.ip), ()))
+    return [held[position] for position in sorted(positions)]
+
+
 class KeaBackend(DhcpBackend):
     name = "kea"
 
@@ -118,6 +154,7 @@ class KeaBackend(DhcpBackend):
                                 validate_certs=params.get("validate_certs", True), ca_path=params.get("ca_path"),
                                 timeout=params.get("timeout") or 30, service=params.get("service") or "dhcp4")
         self._ipxe_space = IPXE_SPACE
+        self._commands = set()
 
     @property
     def secret_keys(self) -> set:
@@ -154,10 +191,11 @@ class KeaBackend(DhcpBackend):
             options.append(resolved)
         return make_reservation(subnet.get("subnet"), subnet.get("id"), request.mac, request.ip, request.hostname, options)
 
-    def _prepare(self, config, request, held_raw=None) -> Prepared:
-        """Plan against one config-get answer. held_raw: the subnet's reservations when they come from
+    def _prepare(self, reading, request, option_defs, held_raw=None) -> Prepared:
+        """Plan one request against one reading. option_defs: the server's definitions and those the requests
+        before this one add. held_raw: the reservations of the request's MAC and address when they come from
         host_cmds rather than the configuration."""
-        dhcp4 = config["Dhcp4"]
+        dhcp4 = reading.dhcp4
         subnet = find_subnet(dhcp4, request.subnet, request.subnet_id)
         network = ipaddress.ip_network(subnet.get("subnet"), strict=False)
         if request.ip is not None and ipaddress.ip_address(request.ip) not in network:
@@ -165,20 +203,61 @@ class KeaBackend(DhcpBackend):
                             % (request.ip, subnet_label(subnet)))
         if request.state == "present":
             check_served(dhcp4, subnet)
-        definitions = plan_definitions(dhcp4, request) if request.state == "present" else DefinitionPlan()
+        definitions = plan_definitions({"option-def": option_defs}, request) if request.state == "present" \
+            else DefinitionPlan()
         self._ipxe_space = definitions.ipxe_space
-        option_defs = list(dhcp4.get("option-def") or []) + definitions.add
-        raws = subnet.get("reservations") or [] if held_raw is None else held_raw
-        held, raw_by_id = [], {}
-        for raw in raws:
-            normalised = normalise_reservation(raw, subnet, option_defs)
-            held.append(normalised)
-            raw_by_id[id(normalised)] = raw
+        all_defs = list(option_defs) + definitions.add
+        if held_raw is None:
+            held, raw_by_id, index = reading.held(subnet, all_defs)
+            relevant = _relevant(held, index, request)
+        else:
+            relevant, raw_by_id = [], {}
+            for raw in held_raw:
+                normalised = normalise_reservation(raw, subnet, all_defs)
+                relevant.append(normalised)
+                raw_by_id[id(normalised)] = raw
         target = None
         if request.state == "present":
-            target = self._target(request, subnet, definitions, OptionNames(dhcp4))
-        plan = plan_change(request, target, held)
-        return Prepared(subnet, held, target, plan, definitions, raw_by_id)
+            target = self._target(request, subnet, definitions, reading.names)
+        plan = plan_change(request, target, relevant)
+        return Prepared(subnet, relevant, target, plan, definitions, raw_by_id)
+
+    def _prepare_all(self, config, requests, held_raws=None) -> list:
+        """Plan every request against one config-get answer, in order: each sees the option definitions the
+        ones before it add, as it would after them in runs of their own. Two requests of a batch may not be
+        the same MAC or address in one subnet, nor change the same reservation."""
+        reading = Reading(config)
+        option_defs = list(reading.dhcp4.get("option-def") or [])
+        prepared = []
+        for position, request in enumerate(requests):
+            try:
+                one = self._prepare(reading, request, option_defs, held_raws[position] if held_raws else None)
+            except DhcpError as exc:
+                raise DhcpError(label_error(request, exc)) from None
+            option_defs += one.definitions.add
+            prepared.append(one)
+        if len(requests) > 1:
+            self._check_batch(prepared, requests)
+        return prepared
+
+    @staticmethod
+    def _check_batch(prepared, requests):
+        taken = {}
+        for one, request in zip(prepared, requests):
+            subnet = one.subnet.get("id")
+            keys = [("mac", subnet, request.mac)]
+            if request.ip is not None:
+                keys.append(("ip", subnet, request.ip))
+            for reservation in ([one.plan.same] if one.plan.same is not None else []) + list(one.plan.remove):
+                keys.append(("held", subnet, reservation["mac"] or reservation.get("identifier"), reservation["ip"]))
+            for key in dict.fromkeys(keys):
+                first = taken.setdefault(key, request)
+                if first is not request:
+                    what = {"mac": "mac %s" % request.mac, "ip": "ip %s" % request.ip}.get(
+                        key[0], "the reservation of %s" % key[2])
+                    raise DhcpError("%s: %s in subnet %s is also in %s: two entries of a batch may not be the same MAC "
+                                    "or address, nor change the same reservation; split them into two runs"
+                                    % (request.label, what, one.subnet.get("subnet"), first.label))
 
     def _outcome(self, prepared, changed, reservation=None, after=None):
         plan = prepared.plan
@@ -225,59 +304,76 @@ class KeaBackend(DhcpBackend):
             raw["subnet-id"] = subnet_id
         return raw
 
-    def _edited(self, config, prepared) -> dict:
+    def _edited(self, config, prepared_list) -> dict:
+        """A copy of config with every changed plan applied: the option definitions they add, and each
+        reservation replaced in place, removed from or appended to its subnet."""
         new = copy.deepcopy(config)
         dhcp4 = new["Dhcp4"]
-        if prepared.definitions.add:
+        adds = [definition for prepared in prepared_list for definition in prepared.definitions.add]
+        if adds:
             dhcp4.setdefault("option-def", [])
-            dhcp4["option-def"].extend(copy.deepcopy(prepared.definitions.add))
-        subnet = find_subnet(dhcp4, subnet_id=prepared.subnet.get("id"))
-        reservations = subnet.setdefault("reservations", [])
-        # The prepared plan indexes the original list; positions are the same in the copy.
-        original = prepared.subnet.get("reservations") or []
-        position = {id(raw): index for index, raw in enumerate(original)}
-        plan = prepared.plan
-        drop = sorted((position[id(prepared.raw_by_id[id(reservation)])] for reservation in plan.remove), reverse=True)
-        replacement = None
-        if plan.target is not None:
-            held_raw = prepared.raw_by_id[id(plan.same)] if plan.same is not None else None
-            option_defs = dhcp4.get("option-def") or []
-            replacement = self._raw_reservation(plan.target, held_raw, option_defs)
-            if held_raw is not None:
-                reservations[position[id(held_raw)]] = replacement
-        for index in drop:
-            del reservations[index]
-        if replacement is not None and plan.same is None:
-            reservations.append(replacement)
+            dhcp4["option-def"].extend(copy.deepcopy(adds))
+        option_defs = dhcp4.get("option-def") or []
+        edits = {}  # subnet id -> (positions to drop, {position: replacement}, [appended])
+        positions = {}
+        for prepared in prepared_list:
+            plan = prepared.plan
+            if not plan.changed:
+                continue
+            subnet_id = prepared.subnet.get("id")
+            if subnet_id not in positions:
+                # The plans index the original lists; positions are the same in the copy.
+                positions[subnet_id] = {id(raw): index
+                                        for index, raw in enumerate(prepared.subnet.get("reservations") or [])}
+            drop, replace, append = edits.setdefault(subnet_id, (set(), {}, []))
+            position = positions[subnet_id]
+            for reservation in plan.remove:
+                drop.add(position[id(prepared.raw_by_id[id(reservation)])])
+            if plan.target is not None:
+                held_raw = prepared.raw_by_id[id(plan.same)] if plan.same is not None else None
+                replacement = self._raw_reservation(plan.target, held_raw, option_defs)
+                if held_raw is not None:
+                    replace[position[id(held_raw)]] = replacement
+                else:
+                    append.append(replacement)
+        for subnet_id, (drop, replace, append) in edits.items():
+            reservations = find_subnet(dhcp4, subnet_id=subnet_id).setdefault("reservations", [])
+            for index, replacement in replace.items():
+                reservations[index] = replacement
+            for index in sorted(drop, reverse=True):
+                del reservations[index]
+            reservations.extend(append)
         return new
 
     # -- converging
 
     def converge(self, request, check_mode):
+        return self.converge_many([request], check_mode)[0]
+
+    def converge_many(self, requests, check_mode):
+        """Make the server hold every request, as one change: with the configuration round trip, one
+        config-set (and one config-write) for all of them; with host_cmds, one command per reservation
+        and one config-write, every change taken back when anything fails."""
         self._commands = self.client.commands()
-        host_cmds = set(HOST_CMDS) <= self._commands
-        if host_cmds:
-            return self._converge_host_cmds(request, check_mode)
-        prepared = self._prepare(self.client.config_get(), request)
-        if not prepared.changed:
-            return self._outcome(prepared, False)
-        if check_mode:
-            return self._outcome(prepared, True)
+        if set(HOST_CMDS) <= self._commands:
+            return self._converge_host_cmds(requests, check_mode)
+        prepared = self._prepare_all(self.client.config_get(), requests)
+        if check_mode or not any(one.changed for one in prepared):
+            return [self._outcome(one, one.changed) for one in prepared]
         with writer_lock(self.lock_key):
-            return self._round_trip(request)
+            return self._round_trip(requests)
 
     def _pause(self, attempt):
         time.sleep(random.uniform(0.05, 0.2) * attempt)
 
-    def _round_trip(self, request, definitions_only=False):
+    def _round_trip(self, requests, definitions_only=False):
         where = "%s (%s)" % (self.client.where, self.client.service)
+        persist = any(request.persist for request in requests)
         for attempt in range(1, ROUND_TRIP_ATTEMPTS + 1):
             base = self.client.config_get()
-            prepared = self._prepare(base, request)
-            if definitions_only:
-                prepared.plan.remove, prepared.plan.target = [], None
-            if not prepared.changed:
-                return self._outcome(prepared, False)
+            prepared = self._prepared_for(base, requests, definitions_only)
+            if not any(one.changed for one in prepared):
+                return [self._outcome(one, False) for one in prepared]
             new = self._edited(base, prepared)
             try:
                 self.client.config_test(new)
@@ -300,24 +396,35 @@ class KeaBackend(DhcpBackend):
             # From here on the server runs the change: whatever fails takes it back.
             try:
                 after_config = self.client.config_get()
-                verified = self._prepare(after_config, request)
+                verified = self._prepared_for(after_config, requests, definitions_only)
             except DhcpError as exc:
                 self._roll_back(current, exc, "reading the configuration back failed")
-            if definitions_only:
-                verified.plan.remove, verified.plan.target = [], None
-            if verified.changed:
+            if any(one.changed for one in verified):
                 # Another writer set a configuration built before ours: ours is gone. Do it again.
                 self._pause(attempt)
                 continue
-            if request.persist:
+            if persist:
                 try:
                     self.client.config_write()
                 except KeaError as exc:
                     self._roll_back(current, exc, "config-write failed")
-            reservation = verified.plan.same if not definitions_only else None
-            return self._outcome(prepared, True, reservation, [reservation] if reservation is not None else [])
+            outcomes = []
+            for one, check in zip(prepared, verified):
+                if not one.changed:
+                    outcomes.append(self._outcome(one, False))
+                    continue
+                reservation = check.plan.same if not definitions_only else None
+                outcomes.append(self._outcome(one, True, reservation, [reservation] if reservation is not None else []))
+            return outcomes
         raise DhcpError("the configuration of %s changed under this run %d times in a row (other writers); it may or "
                         "may not hold the change now: run again" % (where, ROUND_TRIP_ATTEMPTS))
+
+    def _prepared_for(self, config, requests, definitions_only):
+        prepared = self._prepare_all(config, requests)
+        if definitions_only:
+            for one in prepared:
+                one.plan.remove, one.plan.target = [], None
+        return prepared
 
     def _roll_back(self, previous, error, what):
         """Set the configuration the change was made on again, and fail saying why."""
@@ -350,41 +457,54 @@ class KeaBackend(DhcpBackend):
                 found.append(host)
         return found
 
-    def _converge_host_cmds(self, request, check_mode):
+    def _host_cmds_prepare(self, config, requests):
+        held_raws = []
+        for request in requests:
+            try:
+                subnet = find_subnet(config["Dhcp4"], request.subnet, request.subnet_id)
+            except DhcpError as exc:
+                raise DhcpError(label_error(request, exc)) from None
+            held_raws.append(self._host_cmds_held(subnet, request))
+        return self._prepare_all(config, requests, held_raws)
+
+    def _converge_host_cmds(self, requests, check_mode):
         config = self.client.config_get()
-        subnet = find_subnet(config["Dhcp4"], request.subnet, request.subnet_id)
-        prepared = self._prepare(config, request, self._host_cmds_held(subnet, request))
-        if not prepared.changed:
-            return self._outcome(prepared, False)
-        if check_mode:
-            return self._outcome(prepared, True)
+        prepared = self._host_cmds_prepare(config, requests)
+        if check_mode or not any(one.changed for one in prepared):
+            return [self._outcome(one, one.changed) for one in prepared]
         with writer_lock(self.lock_key):
-            if prepared.definitions.add:
+            if any(one.definitions.add for one in prepared):
                 # Option definitions are configuration: they need the round trip, once.
-                self._round_trip(request, definitions_only=True)
+                self._round_trip(requests, definitions_only=True)
             config = self.client.config_get()
-            subnet = find_subnet(config["Dhcp4"], request.subnet, request.subnet_id)
-            prepared = self._prepare(config, request, self._host_cmds_held(subnet, request))
-            if not prepared.changed:
-                return self._outcome(prepared, False)
+            prepared = self._host_cmds_prepare(config, requests)
+            if not any(one.changed for one in prepared):
+                return [self._outcome(one, False) for one in prepared]
             target_source = self._host_cmds_target(config)
             extra = {"operation-target": target_source} if target_source else {}
-            subnet_id = subnet.get("id")
             undo = []  # (command, arguments) that take back each change made, in the order made
             try:
-                self._apply_host_cmds(prepared, config, subnet_id, extra, undo)
-                verified = self._prepare(config, request, self._host_cmds_held(subnet, request))
-                if verified.plan.changed:
+                for one in prepared:
+                    if one.plan.changed:
+                        self._apply_host_cmds(one, config, one.subnet.get("id"), extra, undo)
+                verified = self._host_cmds_prepare(config, requests)
+                if any(one.plan.changed for one in verified):
                     raise DhcpError("Kea accepted the change but does not hold it afterwards (another writer?)")
-                if request.persist and target_source == "primary":
+                if any(request.persist for request in requests) and target_source == "primary":
                     try:
                         self.client.config_write()
                     except KeaError as exc:
                         raise _WriteFailed(exc) from None
             except DhcpError as exc:
                 self._take_back(undo, exc)
-            reservation = verified.plan.same
-            return self._outcome(prepared, True, reservation, [reservation] if reservation is not None else [])
+            outcomes = []
+            for one, check in zip(prepared, verified):
+                if not one.plan.changed:
+                    outcomes.append(self._outcome(one, False))
+                    continue
+                reservation = check.plan.same
+                outcomes.append(self._outcome(one, True, reservation, [reservation] if reservation is not None else []))
+            return outcomes
 
     def _apply_host_cmds(self, prepared, config, subnet_id, extra, undo):
         """Remove what the plan takes over and hold the target: in place with reservation-update where

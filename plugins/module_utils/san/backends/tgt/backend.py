@@ -9,7 +9,8 @@
 """The tgt backend of san_volume: the Linux SCSI target framework (tgtd), on the storage host.
 
 One volume is one target with one data LUN backed by a file. Every change is applied live with
-tgtadm and persisted as one config file per volume in tgt-admin syntax (config_dir, default
+tgtadm's requests, sent over tgtd's control socket (control.py: the bytes tgtadm sends, without a
+process per request), and persisted as one config file per volume in tgt-admin syntax (config_dir, default
 /etc/tgt/conf.d, which Debian's /etc/tgt/targets.conf includes), so that tgtd's usual start
 (`tgt-admin -e`) brings every volume back.
 
@@ -55,7 +56,6 @@ which walks back through the same states, each of which kept the old or the new 
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 
 from ansible_collections.sanboot.iscsi.plugins.module_utils import locking
@@ -105,7 +105,6 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import (
 
 DEFAULT_STORAGE_DIR = "/srv/iscsi"
 LOCK_FILE = "/var/run/tgtd/sanboot-iscsi.%d.lock"
-SEARCH_PATH = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 # Accounts this backend creates for a moment while a target's first incoming account changes.
 TEMP_ACCOUNT_PREFIX = "sanboot-rotate-"
 
@@ -121,14 +120,6 @@ VOLUME_OPTIONS = {
 
 
 # --- the backend --------------------------------------------------------------------------------
-
-def find_program(name):
-    found = shutil.which(name) or shutil.which(name, path=os.pathsep.join(SEARCH_PATH))
-    if not found:
-        raise SanError("%s is not installed on this host (it comes with the tgt package); san_volume runs on the storage "
-                       "host: delegate_to it" % name)
-    return found
-
 
 class TgtBackend(SanBackend):
     name = "tgt"
@@ -146,10 +137,18 @@ class TgtBackend(SanBackend):
         self.config_dir = params.get("config_dir") or DEFAULT_CONFIG_DIR
         self.storage_dir = params.get("storage_dir") or DEFAULT_STORAGE_DIR
         self.control = TgtControl(self.control_port)
-        self._tgtadm_path = None
         self._lock_fd = None
+        # What this run read, kept while it holds the lock (nobody else changes the target then):
+        # one target listing, one account listing and one reading of the config files serve every
+        # volume of a batch. Changes this run makes update them (or drop them, to be read again).
         self._targets = None
+        self._targets_by_name = None
+        self._accounts = None
+        self._portal = None
+        self._records = None
+        self._next_tid = None
         self._secrets = None
+        self._holders = None
         self._unreadable = {}
         self._warned = set()
         # (what was done, how to undo it or None when it cannot be undone), in the order done.
@@ -176,41 +175,52 @@ class TgtBackend(SanBackend):
         """What this run does, for the message of a run that waits for it."""
         if self.params.get("image"):
             return "san_image, %s" % (self.params.get("root_path") or self.params.get("target_iqn") or "a volume")
+        if self.params.get("volumes") is not None:
+            names = [entry.get("name") for entry in self.params["volumes"]]
+            return "san_volume, %d volumes (%s)" % (len(names), ", ".join(str(name) for name in names[:3])
+                                                    + (", ..." if len(names) > 3 else ""))
         return "san_volume, volume '%s'" % self.params.get("name")
 
     def tgtadm(self, *arguments, **kwargs):
-        """Run tgtadm; return its output. Raises SanError with tgtadm's message (it never carries a secret)."""
-        if self._tgtadm_path is None:
-            self._tgtadm_path = find_program("tgtadm")
-        argv = [self._tgtadm_path, "-C", str(self.control_port), "--lld", "iscsi"] + [str(part) for part in arguments]
-        rc, out, err = self.run_command(argv)
-        if rc != 0 and not kwargs.get("allow_fail"):
-            message = (err or out).strip().replace("tgtadm: ", "")
-            if rc == 107 or "not connected" in message or "can't connect" in message:
-                raise SanError("tgtd is not running, or not on control port %d (tgt_control_port): %s"
-                               % (self.control_port, message))
-            raise SanError("tgtadm %s failed (exit %d): %s" % (" ".join(str(part) for part in arguments[:4]), rc, message))
-        return out if rc == 0 else None
+        """Send tgtd the request `tgtadm <arguments>` would send, over its control socket (control.py: the same
+        bytes, no process per request); return the answer's text. Raises SanError with tgtadm's message (it
+        never carries a secret); with allow_fail, returns None instead when tgtd refuses or is not there."""
+        try:
+            return self.control.run(*arguments)
+        except SanError:
+            if kwargs.get("allow_fail"):
+                return None
+            raise
 
     def targets(self, refresh=False):
         if self._targets is None or refresh:
             self._targets = parse_show_target(self.tgtadm("--op", "show", "--mode", "target"))
+            self._targets_by_name = None
         return self._targets
 
     def target_by_name(self, target_iqn, refresh=False):
-        for target in self.targets(refresh):
-            if target.name == target_iqn:
-                return target
-        for target in self.targets():
-            try:
-                if normalize_iscsi_name(target.name) == target_iqn:
-                    return target
-            except NamingError:
-                continue
-        return None
+        """The live target named target_iqn, in any case (tgt keeps the name as it was given)."""
+        targets = self.targets(refresh)
+        if self._targets_by_name is None:
+            index = {}
+            for target in targets:
+                try:
+                    canonical = normalize_iscsi_name(target.name)
+                except NamingError:
+                    canonical = None
+                # The exact name first, as a target named exactly so wins over one that only normalises to it.
+                if canonical is not None:
+                    index.setdefault(("canonical", canonical), target)
+                index[("exact", target.name)] = target
+            self._targets_by_name = index
+        return (self._targets_by_name.get(("exact", target_iqn))
+                or self._targets_by_name.get(("canonical", target_iqn)))
 
     def accounts(self):
-        return parse_show_account(self.tgtadm("--op", "show", "--mode", "account"))
+        """tgtd's account names (read once; this run's own changes keep the list up to date)."""
+        if self._accounts is None:
+            self._accounts = parse_show_account(self.tgtadm("--op", "show", "--mode", "account"))
+        return list(self._accounts)
 
     def config_path(self, name):
         return os.path.join(self.config_dir, CONFIG_PREFIX + name + CONFIG_SUFFIX)
@@ -220,7 +230,13 @@ class TgtBackend(SanBackend):
 
         A file named like one of ours that cannot be read is remembered in self._unreadable
         (path -> why), so that get() and list() can say so instead of treating it as someone else's.
+        Read once per run (while the lock is held); the files this run writes are kept up to date.
         """
+        if self._records is None:
+            self._records = self._read_records()
+        return self._records
+
+    def _read_records(self) -> dict:
         records = {}
         self._unreadable = {}
         if not os.path.isdir(self.config_dir):
@@ -247,8 +263,8 @@ class TgtBackend(SanBackend):
                 records[record["name"]] = record
         return records
 
-    def default_path(self, name):
-        return os.path.join(self.storage_dir, name + ".img")
+    def default_path(self, name, storage_dir=None):
+        return os.path.join(storage_dir or self.storage_dir, name + ".img")
 
     # -- input rules only tgt has
 
@@ -263,7 +279,8 @@ class TgtBackend(SanBackend):
         if desired is None:
             return
         if desired.path is None:
-            desired.path = params.get("path") or self.default_path(desired.name)
+            # params are the volume's own (a batch's entry may give its storage_dir).
+            desired.path = params.get("path") or self.default_path(desired.name, params.get("storage_dir"))
         desired.path = os.path.normpath(desired.path)
         if not SAFE_PATH.match(desired.path):
             raise SanInputError("path: '%s' must be %s (tgt-admin reads config files with Config::General and runs "
@@ -342,6 +359,17 @@ class TgtBackend(SanBackend):
             self._secrets = {username: secret for username, secret in secrets.items() if username not in disputed}
         return self._secrets
 
+    def _account_holders(self):
+        """username -> [(volume name, Credential)] for every CHAP account the config files record."""
+        if self._holders is None:
+            holders = {}
+            for name, record in sorted(self.read_records().items()):
+                for credential in (record.get("chap"), record.get("mutual_chap")):
+                    if credential is not None:
+                        holders.setdefault(credential.username, []).append((name, credential))
+            self._holders = holders
+        return self._holders
+
     def get(self, name, desired=None):
         records = self.read_records()
         problem = self._unreadable.get(self.config_path(name))
@@ -393,6 +421,11 @@ class TgtBackend(SanBackend):
         return sorted(volumes, key=lambda volume: (not volume.managed, volume.name or "", volume.target_iqn))
 
     def portal(self):
+        if self._portal is None:
+            self._portal = [self._read_portal()]
+        return self._portal[0]
+
+    def _read_portal(self):
         portals = parse_show_portal(self.tgtadm("--op", "show", "--mode", "portal"))
         specific = [(address, port) for address, port in portals if address not in ("0.0.0.0", "::", "")]
         if specific:
@@ -452,23 +485,35 @@ class TgtBackend(SanBackend):
                                         option, current.describe(), "CHAP" if option == "chap" else "mutual CHAP",
                                         credential.username, option, removal))
         self._check_distinct_usernames(desired)
-        records = self.read_records()
+        # The volumes the batch's earlier items will be: one secret per account name holds among them too.
+        for other in others:
+            label = other.backend_data.get("batch_item")
+            if label is None:
+                continue
+            for option, credential in (("chap", desired.chap), ("mutual_chap", desired.mutual_chap)):
+                if credential is None or option in desired.kept:
+                    continue
+                for theirs in (other.chap, other.mutual_chap):
+                    if theirs is not None and theirs.username == credential.username \
+                            and theirs.secret is not None and theirs.secret != credential.secret:
+                        raise SanInputError("%s.username '%s' is also the CHAP account of volume '%s' (%s) in this batch, "
+                                            "with another secret; tgt keeps one secret per account name: use the same "
+                                            "secret or another username" % (option, credential.username, other.name,
+                                                                            label))
         live_accounts = None
+        holders = self._account_holders()
         for option, credential in (("chap", desired.chap), ("mutual_chap", desired.mutual_chap)):
             if credential is None or option in desired.kept:
                 continue
-            for name, record in records.items():
+            recorded_anywhere = False
+            for name, recorded in holders.get(credential.username, ()):
                 if name == desired.name:
                     continue
-                for recorded in (record.get("chap"), record.get("mutual_chap")):
-                    if recorded is not None and recorded.username == credential.username \
-                            and recorded.secret != credential.secret:
-                        raise SanInputError("%s.username '%s' is also the CHAP account of volume '%s', with another "
-                                            "secret; tgt keeps one secret per account name: use the same secret or "
-                                            "another username" % (option, credential.username, name))
-            recorded_anywhere = any(recorded is not None and recorded.username == credential.username
-                                    for name, record in records.items() if name != desired.name
-                                    for recorded in (record.get("chap"), record.get("mutual_chap")))
+                recorded_anywhere = True
+                if recorded.secret != credential.secret:
+                    raise SanInputError("%s.username '%s' is also the CHAP account of volume '%s', with another "
+                                        "secret; tgt keeps one secret per account name: use the same secret or "
+                                        "another username" % (option, credential.username, name))
             if recorded_anywhere:
                 continue
             if live_accounts is None:
@@ -558,15 +603,32 @@ class TgtBackend(SanBackend):
             with open(path, "rb") as stream:
                 previous = stream.read()
         write_private_file(path, text)
+        self._record_written(desired.name, path, text)
         if previous is None:
             self._done("write the config file %s" % path, lambda: os.unlink(path))
         else:
             self._done("rewrite the config file %s" % path,
                        lambda: write_private_file(path, previous.decode("utf-8")))
 
+    def _record_written(self, name, path, text):
+        """Keep the records read this run equal to the files, without reading them all again."""
+        self._secrets = self._holders = None
+        if self._records is None:
+            return
+        record = parse_config(text) if text is not None else None
+        if record is None:
+            self._records.pop(name, None)
+        else:
+            record["file"] = path
+            self._records[name] = record
+        self._unreadable.pop(path, None)
+
     def discard_cache(self):
         self._targets = None
-        self._secrets = None
+        self._targets_by_name = None
+        self._accounts = None
+        self._records = None
+        self._secrets = self._holders = None
 
     # -- the journal: what this run changed, and how to undo it
 
@@ -585,18 +647,28 @@ class TgtBackend(SanBackend):
         if current is None:
             raise SanError("volume '%s' has no config file in %s to record its image in" % (volume.name, self.config_dir))
         current["image"] = {field: record[field] for field in IMAGE_FIELDS} if record else None
-        write_private_file(self.config_path(volume.name), render_config(current))
+        text = render_config(current)
+        write_private_file(self.config_path(volume.name), text)
+        self._record_written(volume.name, self.config_path(volume.name), text)
 
     def uncommit(self, name):
         try:
             os.unlink(self.config_path(name))
         except FileNotFoundError:
             pass
+        self._record_written(name, self.config_path(name), None)
 
     def rollback(self):
         """Undo this run's changes in reverse order; stop at one that cannot be undone or whose undo fails."""
         journal, self._journal = self._journal, []
-        self._targets = self._secrets = None
+        self.discard_cache()
+        self._next_tid = None
+        try:
+            return self._undo(journal)
+        finally:
+            self.discard_cache()
+
+    def _undo(self, journal):
         while journal:
             what, undo = journal.pop()
             if undo is None:
@@ -641,9 +713,12 @@ class TgtBackend(SanBackend):
         return method
 
     def _new_target(self, target_iqn):
-        """Create the target with the next free target id (another run may take an id first: retry)."""
+        """Create the target with the next free target id. The ids are read once per run and then counted
+        on; when tgtd says the id is taken (someone made a target behind the lock's back) they are read again."""
         for _attempt in range(20):
-            tid = max([target.tid for target in self.targets(refresh=True)] + [0]) + 1
+            if self._next_tid is None:
+                self._next_tid = max([target.tid for target in self.targets(refresh=True)] + [0]) + 1
+            tid = self._next_tid
             try:
                 self.tgtadm("--op", "new", "--mode", "target", "--tid", tid, "-T", target_iqn)
             except SanError as exc:
@@ -652,7 +727,9 @@ class TgtBackend(SanBackend):
                 if self.target_by_name(target_iqn, refresh=True) is not None:
                     raise SanError("target %s appeared while this run was creating it (made by another run?)"
                                    % target_iqn)
+                self._next_tid = None
                 continue
+            self._next_tid = tid + 1
             self._done("create target %s (tid %d)" % (target_iqn, tid),
                        lambda: self.tgtadm("--op", "delete", "--force", "--mode", "target", "--tid", tid))
             return tid
@@ -741,14 +818,21 @@ class TgtBackend(SanBackend):
 
     def _new_account(self, username, secret):
         self.control.new_account(username, secret)
+        self._account_added(username)
         self._done("create the account %s" % username,
                    lambda: self.tgtadm("--op", "delete", "--mode", "account", "--user", username))
 
     def _delete_account(self, username, old_secret):
         """Delete an account that is bound nowhere any more; undone by creating it again with old_secret."""
         self.tgtadm("--op", "delete", "--mode", "account", "--user", username)
+        if self._accounts is not None and username in self._accounts:
+            self._accounts.remove(username)
         self._done("delete the account %s" % username,
                    (lambda: self.control.new_account(username, old_secret)) if old_secret else None)
+
+    def _account_added(self, username):
+        if self._accounts is not None and username not in self._accounts:
+            self._accounts.append(username)
 
     def _bind(self, tid, username, outgoing):
         direction = ["--outgoing"] if outgoing else []
@@ -900,10 +984,15 @@ class TgtBackend(SanBackend):
             if force:
                 arguments.insert(2, "--force")
             self.tgtadm(*arguments)
-            targets = self.targets(refresh=True)
+            # The listing this run read, without the target just deleted (the lock keeps others out).
+            self._targets = [other for other in self.targets() if other.tid != target.tid]
+            self._targets_by_name = None
+            targets = self._targets
             for username in target.accounts + target.outgoing_accounts:
                 if not self._account_used(username, current.name, targets):
                     self.tgtadm("--op", "delete", "--mode", "account", "--user", username, allow_fail=True)
+                    if self._accounts is not None and username in self._accounts:
+                        self._accounts.remove(username)
         if remove_data and current.path:
             try:
                 os.unlink(current.path)

@@ -313,3 +313,25 @@ def test_backends_come_from_one_registry_with_one_default():
         % registry.DEFAULT_BACKEND
     with pytest.raises(DhcpError, match="^backend is required: one of kea"):
         dhcp.run_reservation(params(), registry.BACKENDS)
+
+
+def test_a_backend_without_batches_converges_each_request_and_names_the_one_that_fails():
+    """DhcpBackend.converge_many's default (issue 16): one request after the other, the failing one named."""
+
+    class OneAtATime(dhcp.DhcpBackend):
+        name = "one"
+        done = []
+
+        def converge(self, request, check_mode):
+            if request.mac.endswith("02"):
+                raise dhcp.DhcpError("ip %s is already reserved for another client" % request.ip)
+            self.done.append(request.mac)
+            return dhcp.Outcome(True, [], [], None)
+
+    params = {"backend": "one", "subnet": "10.77.0.0/24", "reservations": [
+        {"mac": "52:54:00:00:00:01", "ip": "10.77.0.1"}, {"mac": "52:54:00:00:00:02", "ip": "10.77.0.2"}]}
+    with pytest.raises(dhcp.DhcpError) as caught:
+        dhcp.run_reservation(params, {"one": OneAtATime})
+    assert str(caught.value) == ("reservations[1].ip 10.77.0.2 is already reserved for another client "
+                                 "(reservations[1] is mac 52:54:00:00:00:02)")
+    assert OneAtATime.done == ["52:54:00:00:00:01"]

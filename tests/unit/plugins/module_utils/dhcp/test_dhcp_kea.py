@@ -670,3 +670,152 @@ def test_host_cmds_a_failed_config_write_takes_the_live_change_back(update):
         assert held_by_mac(kea.config) == before
     finally:
         kea.close()
+
+
+# --- issue 16: batches (reservations), one change for many ---------------------------------------------
+
+def batch_params(url, entries, **overrides):
+    params = module_params(url, mac=None, ip=None, hostname=None, iscsi=None, reservations=entries)
+    params.update(overrides)
+    return params
+
+
+# Three new reservations (one with iPXE CHAP, which needs definitions the server lacks) and an update of
+# the boot reservation: each entry on its own subnet option, as a role builds them from the play's hosts.
+BATCH = [
+    dict(mac="52:54:00:12:34:71", ip="10.77.0.71", hostname="rack71",
+         iscsi={"server": "10.77.0.1", "target_iqn": "iqn.2026-11.test:rack71", "initiator_iqn": "iqn.2026-11.test:i71"}),
+    dict(mac="52:54:00:12:34:72", ip="10.77.0.72", hostname="rack72",
+         iscsi={"server": "10.77.0.1", "target_iqn": "iqn.2026-11.test:rack72", "initiator_iqn": "iqn.2026-11.test:i72",
+                "chap": {"username": "rack72", "secret": "Rack72-Secret1"}}),
+    dict(CHANGES["update"]),
+    dict(mac="52:54:00:12:34:73", ip="10.77.0.73", hostname="rack73",
+         iscsi={"server": "10.77.0.1", "target_iqn": "iqn.2026-11.test:rack73", "lun": 12}),
+]
+
+
+def test_a_batch_is_one_round_trip_and_each_entry_gets_the_single_forms_result():
+    batch, single = KeaSimulator(), KeaSimulator()
+    try:
+        result = run_reservation(batch_params(batch.url, BATCH), BACKENDS)
+        assert result["changed"] is True
+        assert batch.calls.count("config-set") == 1 and batch.calls.count("config-write") == 1
+        # The single form, entry by entry, on an identical server: the same results and the same end state.
+        singles = []
+        for entry in BATCH:
+            one = run_reservation(module_params(single.url, **entry), BACKENDS)
+            one.pop("warnings", None)
+            singles.append(one)
+        assert result["reservation_results"] == singles
+        assert batch.config == single.config
+        # The LUN warning names its entry; the diff is labelled per entry.
+        assert result["warnings"] == ["reservations[3] (mac 52:54:00:12:34:73): " + boot_lun_warning(12)]
+        assert [side["before_header"] for side in result["diff"]] == [
+            "reservations[%d] (mac %s)" % (index, entry["mac"]) for index, entry in enumerate(BATCH)]
+        assert "Rack72-Secret1" not in json.dumps(result) and "Vm-Secret-1234" not in json.dumps(result)
+        # Unchanged: read once, nothing written.
+        calls = len(batch.calls)
+        again = run_reservation(batch_params(batch.url, BATCH), BACKENDS)
+        assert again["changed"] is False and [one["changed"] for one in again["reservation_results"]] == [False] * 4
+        assert batch.calls[calls:] == ["list-commands", "config-get"]
+    finally:
+        batch.close()
+        single.close()
+
+
+def boot_lun_warning(lun):
+    from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options import lun_warning
+    return lun_warning(lun)
+
+
+def test_an_entry_takes_what_it_leaves_out_from_the_top_level_and_bad_input_names_the_entry(kea):
+    entries = [dict(mac="52:54:00:12:34:74", ip="10.77.0.74"), dict(mac="52:54:00:12:34:75", ip="10.77.0.75")]
+    # subnet (and its default state, options) from the top level; subnet_id given by an entry drops it.
+    result = run_reservation(batch_params(kea.url, entries, subnet="10.77.0.0/24"), BACKENDS, check_mode=True)
+    assert [one["reservation"]["subnet"] for one in result["reservation_results"]] == ["10.77.0.0/24"] * 2
+    assert kea.calls == ["list-commands", "config-get"]
+    for entries, message in (
+            ([entries[0], dict(mac="52:54:00:zz:00:01", ip="10.77.0.76")], "reservations[1].mac: '52:54:00:zz:00:01' is not"),
+            ([entries[0], dict(mac="52:54:00:12:34:77", ip="10.99.0.5")],
+             "reservations[1].ip 10.99.0.5 is outside subnet 10.77.0.0/24"),
+            ([dict(entries[0], iscsi={"server": "10.77.0.1", "target_iqn": TARGET,
+                                      "chap": {"username": "u", "secret": "Short1"}})],
+             "reservations[0].iscsi.chap.secret"),
+            ([entries[0], dict(entries[1], ip="10.77.0.74")], "reservations[1]: ip 10.77.0.74 in subnet 10.77.0.0/24 is "
+                                                              "also in reservations[0]"),
+            ([entries[0], dict(entries[0], ip="10.77.0.79")], "reservations[1]: mac 52:54:00:12:34:74 in subnet"),
+            ([entries[0], dict(mac="52:54:00:12:34:78", ip="10.77.0.60")], "reservations[1].ip 10.77.0.60 is already reserved")):
+        before = copy.deepcopy(kea.config)
+        calls = len(kea.calls)
+        with pytest.raises(DhcpError) as caught:
+            run_reservation(batch_params(kea.url, entries, subnet="10.77.0.0/24"), BACKENDS)
+        assert str(caught.value).startswith(message), str(caught.value)
+        assert "Short1" not in str(caught.value)
+        assert kea.config == before and "config-set" not in kea.calls[calls:]
+
+
+def test_round_trip_batch_a_fault_at_every_command_leaves_the_configuration_exactly_as_before():
+    fail_at = 1
+    while True:
+        kea = KeaSimulator()
+        try:
+            params = batch_params(kea.url, BATCH)
+            before = copy.deepcopy(kea.config)
+            kea.fail_nth = fail_at
+            try:
+                run_reservation(params, BACKENDS)
+            except DhcpError as exc:
+                assert kea.config == before, "fault at command %d (%s): %s" % (fail_at, kea.calls[fail_at - 1], exc)
+                kea.fail_nth = None
+                assert run_reservation(params, BACKENDS)["changed"] is True
+                assert run_reservation(params, BACKENDS)["changed"] is False
+            else:
+                assert fail_at > 5
+                break
+        finally:
+            kea.close()
+        fail_at += 1
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["del-add", "reservation-update"])
+def test_host_cmds_batch_a_fault_at_every_command_puts_every_reservation_back(update):
+    fail_at = 1
+    while True:
+        kea = KeaSimulator(host_cmds=True, update=update)
+        try:
+            # An update in place and an addition: one command each (and their reads), then one config-write.
+            params = batch_params(kea.url, [BATCH[2], BATCH[1]])
+            before = held_by_mac(kea.config)
+            kea.fail_nth = fail_at
+            try:
+                run_reservation(params, BACKENDS)
+            except DhcpError as exc:
+                where = "fault at command %d (%s): %s" % (fail_at, kea.calls[fail_at - 1], exc)
+                if "config-set" in kea.calls[:fail_at]:
+                    # The option definitions went in first (a round trip of their own); the reservations are as before.
+                    assert held_by_mac(kea.config)[1] == before[1], where
+                else:
+                    assert held_by_mac(kea.config) == before, where
+                kea.fail_nth = None
+                assert run_reservation(params, BACKENDS)["changed"] is True, where
+                assert run_reservation(params, BACKENDS)["changed"] is False, where
+            else:
+                # The server has the definitions: one command per reservation, one config-write, no config-set.
+                assert kea.calls.count("config-write") == 1 and "config-set" not in kea.calls
+                break
+        finally:
+            kea.close()
+        fail_at += 1
+
+
+def test_info_reads_many_macs_with_one_config_get_and_compares_the_ipxe_secret(kea):
+    params = module_params(kea.url, mac=None, ip=None, subnet=None, reservations=[
+        {"mac": BOOT_MAC.upper(), "chap": {"username": "vmuser", "secret": "Wrong-Secret-12"}},
+        {"mac": OTHER_MAC}, {"mac": "52:54:00:99:99:99"}])
+    result = dhcp.run_reservation_info(params, BACKENDS)
+    assert kea.calls.count("config-get") == 1
+    found = {reservation["mac"]: reservation for reservation in result["reservations"]}  # in the server's order
+    assert sorted(found) == sorted([BOOT_MAC, OTHER_MAC])
+    assert found[BOOT_MAC]["chap_secret_differs"] is True
+    assert "chap_secret_differs" not in found[OTHER_MAC]
+    assert "Wrong-Secret-12" not in json.dumps(result)

@@ -417,8 +417,12 @@ def test_the_modules_declare_the_same_option_rules():
     kwargs = argspec.volume_module_kwargs()
     assert sorted(map(sorted, kwargs["mutually_exclusive"])) == [["chap", "remove_chap"],
                                                                  ["mutual_chap", "remove_mutual_chap"],
+                                                                 ["name", "volumes"],
                                                                  ["target_iqn", "target_prefix"]]
+    assert kwargs["required_one_of"] == [["name", "volumes"]]
     assert kwargs["required_by"] == {"mutual_chap": ["chap"]}
+    # An entry of volumes leaves its rules to the core, which names the entry (an option given as null is left out).
+    assert "mutually_exclusive" not in kwargs["argument_spec"]["volumes"]
     for spec in (kwargs["argument_spec"], argspec.info_module_kwargs()["argument_spec"]):
         assert spec["backend"]["choices"] == sorted(registry.BACKENDS)
         assert spec["backend"]["default"] == registry.DEFAULT_BACKEND
@@ -522,3 +526,86 @@ def test_no_step_is_a_placeholder():
         assert os.path.exists(backend.config_path("boot01"))
         assert oct(os.stat(backend.config_path("boot01")).st_mode & 0o777) == "0o600"
         assert backend.extra_steps(current, desired) == []
+
+
+# --- issue 16: the batch form ----------------------------------------------------------------------
+
+def batch_params(entries, **values):
+    spec = volume_argument_spec()
+    base = {option: definition.get("default") for option, definition in spec.items()}
+    base.update({"backend": "memory", "target_prefix": "iqn.2026-11.com.example.san", "size": "64M",
+                 "volumes": entries})
+    base.update(values)
+    return base
+
+
+def run_batch(backend, entries, check_mode=False, **values):
+    return san.run_volume({"memory": lambda params, run_command, warn: backend}, batch_params(entries, **values), None,
+                          lambda message: None, check_mode)
+
+
+def test_an_entry_takes_the_top_level_options_it_leaves_out_and_drops_those_its_own_exclude():
+    merged = san.item_params({"target_prefix": "iqn.2026-11.x", "chap": {"username": "u", "secret": SECRET},
+                              "mutual_chap": {"username": "m", "secret": OTHER_SECRET}, "size": "8G", "lun": 1,
+                              "name": "ignored", "path": "/ignored"},
+                             {"name": "b1", "target_iqn": "iqn.2026-11.x:other", "remove_chap": True, "size": None},
+                             san.ITEM_OPTIONS)
+    assert merged["name"] == "b1" and merged["path"] is None and merged["size"] == "8G" and merged["lun"] == 1
+    # target_iqn wins over the inherited target_prefix; remove_chap drops chap and the mutual CHAP that needs it.
+    assert merged["target_prefix"] is None and merged["chap"] is None and merged["mutual_chap"] is None
+
+
+def test_a_batch_plans_every_entry_before_anything_changes_and_names_the_entry():
+    backend = MemoryBackend(volumes=[existing()])
+    entries = [{"name": "new1", "initiators": ["iqn.1991-05.com.microsoft:new1"]},
+               {"name": "boot01", "size": "1M", "initiators": ["iqn.1991-05.com.microsoft:winboot01"]}]
+    with pytest.raises(SanInputError) as caught:
+        run_batch(backend, entries)
+    assert str(caught.value).startswith("volumes[1].size: 1MiB (1048576 bytes) is smaller than the current size of "
+                                        "volume 'boot01'")
+    assert backend.calls == [] and "new1" not in backend.volumes
+    with pytest.raises(SanInputError) as caught:
+        run_batch(backend, [{"name": "x1", "initiators": ["iqn.1991-05.com.microsoft:x1"], "chap":
+                             {"username": "x1", "secret": "short"}}])
+    assert str(caught.value).startswith("volumes[0].chap.secret must be 12 to 16 characters long")
+    assert "short" not in str(caught.value)
+    with pytest.raises(SanInputError) as caught:
+        run_batch(backend, [dict(entries[0]), dict(entries[0], name="new2", target_iqn="iqn.2026-11.com.example.san:new1",
+                                                   target_prefix=None)])
+    assert str(caught.value).startswith("volumes[1].target_iqn: iqn.2026-11.com.example.san:new1 is also the "
+                                        "target_iqn of volumes[0]")
+    assert backend.calls == []
+
+
+def test_a_batch_result_is_each_entrys_single_form_result():
+    batch, single = MemoryBackend(volumes=[existing()]), MemoryBackend(volumes=[existing()])
+    entries = [{"name": "new1", "initiators": ["iqn.1991-05.com.microsoft:new1"]},
+               {"name": "boot01", "initiators": ["iqn.1991-05.com.microsoft:winboot01"]}]
+    result = run_batch(batch, entries)
+    singles = [san.run_volume({"memory": lambda params, run_command, warn: single}, dict(batch_params(None), **entry),
+                              None, lambda message: None, False) for entry in entries]
+    assert result["volume_results"] == singles
+    assert result["changed"] is True and [entry["changed"] for entry in singles] == [True, False]
+    assert result["actions"] == ["new1: %s" % action for action in singles[0]["actions"]]
+    assert [diff["before_header"] for diff in result["diff"]] == ["volumes[0] (volume new1)"]
+    assert singles[1]["kept"] == ["chap"]
+
+
+def test_info_reads_many_volumes_once_and_compares_chap_secrets_without_returning_them():
+    backend = MemoryBackend(volumes=[existing(), existing(name="boot02", chap=None)])
+    listed = []
+    backend.list = lambda include_unmanaged=False: listed.append(1) or []
+    result = san.run_info({"memory": lambda params, run_command, warn: backend},
+                          {"backend": "memory", "volumes": [
+                              {"name": "boot01", "chap": {"username": "boot01", "secret": SECRET}},
+                              {"name": "nosuch"},
+                              {"name": "boot02", "chap": {"username": "boot02", "secret": OTHER_SECRET}},
+                              {"name": "boot01-again-not-there"}]}, None, None)
+    volumes = result["volumes"]
+    assert [volume["name"] for volume in volumes] == ["boot01", "boot02"]
+    assert volumes[0]["chap_secret_differs"] is False and volumes[1]["chap_secret_differs"] is True
+    assert "mutual_chap_secret_differs" not in volumes[0]
+    assert SECRET not in json.dumps(result) and OTHER_SECRET not in json.dumps(result)
+    with pytest.raises(SanInputError, match=r"^volumes\[0\]\.name: 'bad name' is not a volume name"):
+        san.run_info({"memory": lambda params, run_command, warn: backend},
+                     {"backend": "memory", "volumes": [{"name": "bad name"}]}, None, None)

@@ -6,6 +6,7 @@ file renderer and reader, the control-socket request encoding, cloning, and its 
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -167,6 +168,19 @@ def test_control_socket_request_is_byte_for_byte_what_tgtadm_sends():
     assert control.HEADER.size == 120
 
 
+def test_every_request_is_byte_for_byte_what_tgtadm_sends_for_the_same_command_line():
+    captured = json.loads(fixture("tgtadm_requests.json"))["requests"]
+    assert len(captured) >= 20
+    for entry in captured:
+        mode, op, params, fields = tgt_control.request_from_argv(entry["argv"])
+        assert tgt_control.TgtControl.encode(mode, op, params, **fields) == bytes.fromhex(entry["request"]), entry["argv"]
+
+
+def test_a_command_line_outside_what_is_captured_is_refused_not_guessed():
+    with pytest.raises(ValueError):
+        tgt_control.request_from_argv(["--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "--bstype", "aio"])
+
+
 def test_sparse_copy_keeps_content_and_holes(tmp_path):
     source = tmp_path / "gold.img"
     with open(source, "wb") as stream:
@@ -257,6 +271,11 @@ def test_default_path_is_under_storage_dir():
     desired = _desired()
     backend.validate(desired, {"storage_dir": "/data/luns"})
     assert desired.path == "/data/luns/boot01.img"
+    # A batch's entry gives its own storage_dir (the module's top level has none, or another one).
+    batch = tgt_backend.TgtBackend({"storage_dir": None}, None, None)
+    entry = _desired()
+    batch.validate(entry, {"storage_dir": "/data/rack2"})
+    assert entry.path == "/data/rack2/boot01.img"
 
 
 def test_the_san_lock_waits_a_bounded_time_and_names_its_holder(tmp_path, monkeypatch):

@@ -247,3 +247,31 @@ def test_ovs_warns_when_the_bridge_does_not_run_rstp():
     assert warnings[0].startswith("port vnet-b is on bridge br-stp, which runs classic STP (stp_enable=true)")
     assert warnings[1].startswith("port vnet-c is on bridge br-none, which runs no spanning tree")
     assert all(argv[:2] == ["/usr/bin/ovs-vsctl", "--db=unix:/tmp/lab/db.sock"] for argv in run_command.argv)
+
+
+def test_a_rack_on_one_switch_is_one_read_of_the_running_configuration():
+    """From BULK_READ interfaces on, the whole running configuration is read once (verify_boot_chain checks a
+    rack's ports with one read per switch); an interface it does not show is asked for alone, in the device's words."""
+    interfaces = ["Ethernet1/%d" % number for number in range(1, 6)]
+    full = "".join("\ninterface Ethernet1/%d\n  switchport access vlan 120\n%s" % (
+        number, "  spanning-tree port type edge\n" if number % 2 else "") for number in range(1, 6))
+    device = RecordedCliconf({"show running-config": full})
+    result, _module = run_with(device, interfaces=interfaces, platform="nxos", check_mode=True)
+    assert device.calls[0] == ("get_config", "show running-config")
+    assert [call for call in device.calls if call[0] == "get_config"] == [("get_config", "show running-config")]
+    assert {name: state["portfast"] for name, state in result["before"].items()} == {
+        "Ethernet1/%d" % number: bool(number % 2) for number in range(1, 6)}
+    missing = RecordedCliconf({"show running-config": full})
+    with pytest.raises(SwitchPortfastError) as caught:
+        run_with(missing, interfaces=interfaces + ["Ethernet1/48"], platform="nxos", check_mode=True)
+    assert str(caught.value).startswith("interface Ethernet1/48: the device refused `show running-config interface "
+                                        "Ethernet1/48`")
+
+
+def test_ovs_reads_every_port_in_one_call_and_names_a_missing_one():
+    listing = ('{"data":[["p1",["map",[["rstp-port-admin-edge","true"]]]],["p2",["map",[]]]],'
+               '"headings":["name","other_config"]}')
+    run_command = RecordedOvsVsctl({"--format=json --columns=name,other_config list port p1 p2": listing})
+    configs = OvsSwitch(run_command, "/usr/bin/ovs-vsctl", "unix:/tmp/lab/db.sock").read(["p1", "p2"])
+    assert {name: config.state()["portfast"] for name, config in configs.items()} == {"p1": True, "p2": False}
+    assert len(run_command.argv) == 1
