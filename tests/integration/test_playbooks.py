@@ -52,7 +52,7 @@ def test_site_refuses_an_unknown_place_for_the_boot_parameters_before_touching_a
 
 
 def test_example_secrets_are_vaulted_and_valid(repo, run_tool, vault_password_file):
-    vault = (repo / EXAMPLE / "group_vars" / "boot_servers" / "vault.yml").read_text()
+    vault = (repo / EXAMPLE / "group_vars" / "all" / "vault.yml").read_text()
     assert vault.startswith("$ANSIBLE_VAULT;")
     result = run_tool("ansible-inventory", "-i", EXAMPLE, "--vault-password-file", vault_password_file, "--host", "winboot01")
     assert result.returncode == 0, result.stderr
@@ -70,3 +70,13 @@ def test_example_secrets_are_vaulted_and_valid(repo, run_tool, vault_password_fi
                       "and sanboot_bmc_address | length > 0'")
     assert checks.returncode == 0, checks.stdout + checks.stderr
     assert "vault_bmc_passwords" in (repo / EXAMPLE / "hosts.yml").read_text()
+
+
+@pytest.mark.parametrize("host, secret", [("sw-access01", "ansible_password"), ("winboot01", "ansible_password"),
+                                          ("winboot01", "sanboot_dhcp_api_password")])
+def test_every_host_sees_the_vaulted_secrets_its_stage_needs(repo, run_tool, vault_password_file, host, secret):
+    """A secret a host's variables name must come from a vault file that applies to that host: the switch is
+    no boot server, so a vault under group_vars/boot_servers would leave its password undefined."""
+    checks = run_tool("ansible", host, "-i", EXAMPLE, "--vault-password-file", vault_password_file,
+                      "-c", "local", "-m", "ansible.builtin.assert", "-a", "that='%s | length > 0'" % secret)
+    assert checks.returncode == 0, checks.stdout + checks.stderr
