@@ -141,8 +141,8 @@ def vault_password_file(workdir):
     return path
 
 
-def test_every_guide_playbook_passes_the_syntax_check_with_the_example_inventory(repo, run_tool, workdir,
-                                                                                  vault_password_file):
+def test_every_guide_playbook_passes_the_syntax_check_with_the_example_inventory(
+        repo, run_tool, workdir, vault_password_file):
     files = []
     for number, block in enumerate(PLAYBOOKS):
         path = workdir / ("guide-%02d.yml" % number)
@@ -319,8 +319,8 @@ def check_step2_portfast(site, output):
 def check_step3_boot_parameters(site, output):
     reservations = {entry["hw-address"]: json.dumps(entry) for entry in site.kea.reservations()}
     # The SAN's root path (option 17, the portal the inventory gives) and the initiator IQN (option 203).
-    assert "iscsi:%s:6:%s:1:%s:winboot01" % (site.tgtd.portal.split(":")[0], site.tgtd.portal.split(":")[1],
-                                            TARGET_PREFIX) in reservations["00:1b:21:3a:4f:10"]
+    address, port = site.tgtd.portal.rsplit(":", 1)
+    assert "iscsi:%s:6:%s:1:%s:winboot01" % (address, port, TARGET_PREFIX) in reservations["00:1b:21:3a:4f:10"]
     assert WINBOOT01_IQN in reservations["00:1b:21:3a:4f:10"]
     assert "iscsi" not in reservations[WINBOOT02_MAC]  # its boot parameters are in its BMC
     applied = site.bmc.applied(mac=WINBOOT02_MAC)

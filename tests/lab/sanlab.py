@@ -463,6 +463,7 @@ def command_down(directory: Path) -> int:
     storage = state.get("storage")
     if storage and os.path.ismount(storage):
         remaining.append("mount %s" % storage)
+
     def loops():
         return labkit.run(["losetup", "-j", str(directory / "storage.xfs")], check=False).stdout.splitlines()
 
