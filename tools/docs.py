@@ -4,7 +4,7 @@
 """`make docs`: the documentation site, HTML in docs/_build/html.
 
 1. Stage a source tree in .cache/docs/src that mirrors the checkout's documentation: README.md,
-   docs/*.md, the roles' and the example inventory's README.md, at their paths in the checkout,
+   docs/*.md, the guide (docs/guide/*.md), the roles' and the example inventory's README.md, at their paths in the checkout,
    so that the links between them work on the site as they do on GitHub.
 2. Check every relative link of those pages. A link to another staged page (or a heading in it)
    is left for Sphinx to resolve; a link to any other file of the checkout (a playbook, a test)
@@ -44,6 +44,7 @@ def pages() -> list:
     """The checkout's documentation pages, as paths relative to the checkout."""
     found = [Path("README.md")]
     found += sorted(path.relative_to(REPO) for path in (REPO / "docs").glob("*.md"))
+    found += sorted(path.relative_to(REPO) for path in (REPO / "docs" / "guide").glob("*.md"))
     found += sorted(path.relative_to(REPO) for path in (REPO / "roles").glob("*/README.md"))
     found += sorted(path.relative_to(REPO) for path in (REPO / "playbooks").rglob("README.md"))
     return found

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 import labkit
@@ -83,3 +85,25 @@ def test_the_leak_check_does_not_take_another_run_whose_marker_starts_like_ours(
         labkit.start_daemon(stack, ["bash", "-c", 'exec -a "$0" sleep 600', "sleeper-%s-x" % longer], workdir / "s.log")
         assert labkit.leftovers(longer) and labkit.leftovers(longer)[0].startswith("pid ")
         assert labkit.leftovers(labkit.RUN_MARKER) == []
+
+
+def test_lab_down_waits_for_a_loop_device_the_kernel_is_still_detaching(tmp_path, monkeypatch):
+    """`losetup -d` of a loop device whose file system was just unmounted can leave it listed a moment
+    longer (the kernel detaches it when its last user lets go): `sanlab down` must wait for that
+    rather than report the device as left behind (make demo then said "demo FAILED")."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sanlab_for_test", labkit.REPO / "tests" / "lab" / "sanlab.py")
+    sanlab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sanlab)
+    listed = iter([True, True])  # listed twice more, then gone
+    real_run = sanlab.labkit.run
+
+    def run(argv, **kwargs):
+        if argv[:2] == ["losetup", "-j"]:
+            stdout = "/dev/loop9: [2049]:12 (%s)\n" % argv[2] if next(listed, False) else ""
+            return subprocess.CompletedProcess(argv, 0, stdout, "")
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(sanlab.labkit, "run", run)
+    assert sanlab.command_down(tmp_path) == 0

@@ -463,8 +463,17 @@ def command_down(directory: Path) -> int:
     storage = state.get("storage")
     if storage and os.path.ismount(storage):
         remaining.append("mount %s" % storage)
-    loops = labkit.run(["losetup", "-j", str(directory / "storage.xfs")], check=False).stdout.splitlines()
-    remaining += ["loop " + line.split(":")[0] for line in loops]
+
+    def loops():
+        return labkit.run(["losetup", "-j", str(directory / "storage.xfs")], check=False).stdout.splitlines()
+
+    # A loop device whose file system was just unmounted may stay listed a moment after `losetup -d`
+    # (the kernel detaches it once its last user lets go): wait for that before calling it left behind.
+    try:
+        labkit.wait_for(lambda: not loops(), 10, "the lab's loop device to be detached", interval=0.2)
+    except labkit.LabError:
+        pass
+    remaining += ["loop " + line.split(":")[0] for line in loops()]
     if remaining:
         print("lab down, but these are still there: %s" % ", ".join(remaining))
         return 1

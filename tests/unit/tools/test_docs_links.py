@@ -59,3 +59,9 @@ def test_every_page_of_the_checkout_is_in_the_site():
     assert Path("README.md") in pages
     assert set(REPO.glob("docs/*.md")) == {REPO / page for page in pages if page.parent == Path("docs")}
     assert all((REPO / page).is_file() for page in pages)
+
+
+def test_every_page_of_the_guide_is_in_the_site():
+    pages = docs.pages()
+    guide = {REPO / page for page in pages if page.parent == Path("docs/guide")}
+    assert guide and set(REPO.glob("docs/guide/*.md")) == guide
