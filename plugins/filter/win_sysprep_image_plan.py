@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: win_sysprep_image_plan
 short_description: Decide whether the Windows reference host may be generalized with Sysprep, and with what
-version_added: 0.1.0
+version_added: 0.2.0
 author: sanboot.iscsi contributors
 description:
   - Takes what M(sanboot.iscsi.win_iscsi_boot_info), M(sanboot.iscsi.win_reboot_pending) and the

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: win_iscsi_boot_info
 short_description: How a Windows host boots from iSCSI, and which NICs carry its boot disk
-version_added: 0.1.0
+version_added: 0.2.0
 author: sanboot.iscsi contributors (@sanboot)
 description:
   - Reads, as far as Windows knows it for certain, how the host boots from iSCSI, the state of the Microsoft iSCSI

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: win_reboot_pending
 short_description: Whether a Windows host waits for a restart, and a mark that lasts until the next one
-version_added: 0.1.0
+version_added: 0.2.0
 author: sanboot.iscsi contributors (@sanboot)
 description:
   - Reads whether Windows waits for a restart (servicing, Windows Update, file operations queued for the next boot, a

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 import labkit
 from labkit import COLLECTIONS
@@ -26,6 +27,8 @@ def adhoc_msg(result):
 
 
 JSON_OUTPUT = {"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+# What `ansible-galaxy collection build` names the tarball: galaxy.yml's version, which the README gives too.
+TARBALL = "sanboot-iscsi-%s.tar.gz" % yaml.safe_load((labkit.REPO / "galaxy.yml").read_text())["version"]
 
 
 def test_ansible_doc_shows_the_filter_documentation(repo, run_tool):
@@ -67,7 +70,7 @@ def test_dependency_collections_resolve_from_the_checkout(repo, run_tool):
 def test_built_tarball_installs_offline_into_an_empty_path_and_works(repo, run_tool, tmp_path):
     build = run_tool("ansible-galaxy", "collection", "build", "--output-path", tmp_path / "dist", repo)
     assert build.returncode == 0, build.stderr
-    tarball = tmp_path / "dist" / "sanboot-iscsi-0.1.0.tar.gz"
+    tarball = tmp_path / "dist" / TARBALL
     assert tarball.exists()
     listing = subprocess.run(["tar", "tzf", str(tarball)], capture_output=True, text=True, check=True).stdout.split()
     assert "plugins/module_utils/naming.py" in listing
@@ -117,8 +120,8 @@ def test_readme_install_from_a_built_tarball_works_as_written_from_the_checkout(
     """The README's commands, run as a user would in the checkout (its ansible.cfg in force), with
     HOME in a temporary directory so that ~/.ansible/collections is the test's own."""
     commands = readme_block("From a built tarball")
-    assert "make build" in commands and "ansible-galaxy collection install" in commands
-    tarball = repo / "sanboot-iscsi-0.1.0.tar.gz"
+    assert "make build" in commands and "ansible-galaxy collection install" in commands and TARBALL in commands
+    tarball = repo / TARBALL
     existed = tarball.exists()
     home = tmp_path / "home"
     home.mkdir()
