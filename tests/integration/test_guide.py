@@ -348,7 +348,19 @@ def check_troubleshooting(site, output):
     assert "SbtGuideChap02" in site.bmc_secrets() and site.bmc.staged()
 
 
-CHECKS = {"getting-started.md": check_getting_started, "step1-boot-lun.md": check_step1_boot_lun,
+def check_fleets(site, output):
+    targets = site.targets()
+    assert {"%s:%s" % (TARGET_PREFIX, name) for name in ("winboot01", "winboot02", "rack-a01", "rack-a02", "rack-a03")} <= targets
+    reservations = {entry["hw-address"]: json.dumps(entry) for entry in site.kea.reservations()}
+    assert "%s:winboot01" % TARGET_PREFIX in reservations["00:1b:21:3a:4f:10"]
+    assert "iscsi" not in reservations[WINBOOT02_MAC]  # its boot parameters are in its BMC
+    assert "winboot02 boots from iscsi:%s:6:" % site.tgtd.portal.split(":")[0] in output
+    assert re.search(r'"msg": \[\s*"rack-a01",\s*"rack-a02",\s*"rack-a03"\s*\]', output), output[-3000:]
+    assert site.logs_in("rack-a01", "iqn.1991-05.com.microsoft:rack-a01.example.com", "SbtGuideChap01")
+    assert not site.logs_in("rack-a01", "iqn.1991-05.com.microsoft:rack-a02.example.com", "SbtGuideChap01")
+
+
+CHECKS = {"getting-started.md": check_getting_started, "fleets.md": check_fleets, "step1-boot-lun.md": check_step1_boot_lun,
           "step2-portfast.md": check_step2_portfast, "step3-boot-parameters.md": check_step3_boot_parameters,
           "imaging.md": check_imaging, "security.md": check_security, "troubleshooting.md": check_troubleshooting}
 # Variables a page's plays set for a site of their own, pointed at this test's (extra variables win).
