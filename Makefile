@@ -30,6 +30,7 @@ lint: ## ansible-lint (production profile), plugin and role docs lint, changelog
 	antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all .
 	python tools/check_powershell.py
 	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 	rm -rf .cache/ee-context && ansible-builder create -f meta/execution-environment.yml -c .cache/ee-context >/dev/null
 	@echo "execution environment definition builds a context: .cache/ee-context"
 
@@ -57,7 +58,7 @@ bench: ## fleet scale: N servers provisioned, re-run, verified, against the raw 
 build: ## build the collection tarball
 	ansible-galaxy collection build --force .
 
-changelog: ## release: turn changelog fragments into CHANGELOG.rst
+changelog: ## release galaxy.yml's version: fragments into changelogs/changelog.yaml, then CHANGELOG.md from it
 	antsibull-changelog release
 
 clean: ## remove build and test output (keeps .venv and .collections)

@@ -42,7 +42,7 @@ FENCE = re.compile(r"^(```|~~~)")
 
 def pages() -> list:
     """The checkout's documentation pages, as paths relative to the checkout."""
-    found = [Path("README.md")]
+    found = [Path("README.md"), Path("CHANGELOG.md")]
     found += sorted(path.relative_to(REPO) for path in (REPO / "docs").glob("*.md"))
     found += sorted(path.relative_to(REPO) for path in (REPO / "docs" / "guide").glob("*.md"))
     found += sorted(path.relative_to(REPO) for path in (REPO / "roles").glob("*/README.md"))
