@@ -11,8 +11,7 @@ entry of dhcp_reservation's batch (`reservations`)."""
 
 from __future__ import annotations
 
-import copy
-
+from ansible_collections.sanboot.iscsi.plugins.module_utils.batch import item_spec
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import ITEM_OPTIONS
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS, DEFAULT_BACKEND
 
@@ -33,11 +32,4 @@ def connection_argument_spec() -> dict:
 def batch_item_spec(spec) -> dict:
     """The options of one entry of dhcp_reservation's `reservations`: the per-reservation options of spec without
     their defaults (an entry that leaves one out takes the top-level value); mac is required."""
-    item = {}
-    for option in ITEM_OPTIONS:
-        definition = copy.deepcopy(spec[option])
-        definition.pop("default", None)
-        definition.pop("required", None)
-        item[option] = definition
-    item["mac"]["required"] = True
-    return item
+    return item_spec(spec, ITEM_OPTIONS, "mac")

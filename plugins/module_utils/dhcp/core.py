@@ -50,6 +50,7 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.boot_options im
     option_values,
 )
 from ansible_collections.sanboot.iscsi.plugins.module_utils import locking
+from ansible_collections.sanboot.iscsi.plugins.module_utils.batch import merge_item
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import NamingError, normalize_mac, validate_hostname
 
 # Not on Windows controllers; the lock is then skipped (see writer_lock).
@@ -571,16 +572,7 @@ def item_params(params: dict, entry: dict) -> dict:
     """One entry of `reservations` as the single form's parameters: the entry's options, and for each it leaves
     out (None) the module's top-level value (its default included); mac, ip, hostname and iscsi are the entry's
     own. An entry that gives subnet or subnet_id drops the other one inherited (they would have to agree)."""
-    merged = {key: value for key, value in params.items() if key != "reservations"}
-    for option in ITEM_ONLY_OPTIONS:
-        merged[option] = None
-    given = {key for key, value in entry.items() if key in ITEM_OPTIONS and value is not None}
-    for key in given:
-        merged[key] = entry[key]
-    if given & {"subnet", "subnet_id"}:
-        for option in ("subnet", "subnet_id"):
-            if option not in given:
-                merged[option] = None
+    merged, _given = merge_item(params, entry, "reservations", ITEM_OPTIONS, ITEM_ONLY_OPTIONS, [("subnet", "subnet_id")])
     return merged
 
 

@@ -15,8 +15,7 @@ The modules call AnsibleModule(**volume_module_kwargs()) and AnsibleModule(**inf
 
 from __future__ import annotations
 
-import copy
-
+from ansible_collections.sanboot.iscsi.plugins.module_utils.batch import item_spec
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import (
     ITEM_OPTIONS,
     MUTUALLY_EXCLUSIVE,
@@ -66,15 +65,8 @@ def batch_item_spec(spec) -> dict:
     """The options of one entry of `volumes`: the per-volume options (the core's and each backend's
     VOLUME_OPTIONS) without their defaults, so that an entry that leaves one out takes the module's
     top-level value (whose default applies when that is left out too). name is required."""
-    item = {}
     names = list(ITEM_OPTIONS) + sorted({option for backend in BACKENDS.values() for option in backend.VOLUME_OPTIONS})
-    for option in names:
-        definition = copy.deepcopy(spec[option])
-        definition.pop("default", None)
-        definition.pop("required", None)
-        item[option] = definition
-    item["name"]["required"] = True
-    return item
+    return item_spec(spec, names, "name")
 
 
 def info_argument_spec() -> dict:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils.batch import merge_item
 from ansible_collections.sanboot.iscsi.plugins.module_utils.naming import (
     LUN_MAX,
     NamingError,
@@ -938,17 +939,7 @@ def item_params(params, entry, item_options):
     leaves out (None) the module's top-level value (its default included). An option the entry sets
     drops the inherited options it excludes (an entry's target_iqn wins over a top-level target_prefix,
     its remove_chap over a top-level chap), so that only the entry's own options can contradict each other."""
-    merged = {key: value for key, value in params.items() if key != "volumes"}
-    for option in ITEM_ONLY_OPTIONS:
-        merged[option] = None
-    given = {key for key, value in entry.items() if key in item_options and value is not None}
-    for key in given:
-        merged[key] = entry[key]
-    for group in MUTUALLY_EXCLUSIVE:
-        if given & set(group):
-            for option in group:
-                if option not in given:
-                    merged[option] = None
+    merged, given = merge_item(params, entry, "volumes", item_options, ITEM_ONLY_OPTIONS, MUTUALLY_EXCLUSIVE)
     for option, needed in REQUIRED_BY.items():
         # An entry that removes what the inherited option needs drops it too (remove_chap drops mutual_chap).
         if option not in given and any(merged.get(other) in (None, False) for other in needed):
