@@ -14,6 +14,7 @@ changes nothing, and the preflight (verify_boot_chain.yml) finds no mismatch.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -68,6 +69,19 @@ def provisioned(lab):
 
 def root_path(name):
     return "iscsi:%s:6:%d:1:%s:%s" % (fleetlab.SERVER_IP, fleetlab.ISCSI_PORT, fleetlab.TARGET_PREFIX, name)
+
+
+def task_results(output, task_prefix):
+    """The result lines (ok: [...], changed: [...], ...) of the first task whose name starts with task_prefix."""
+    lines = output.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("TASK [%s" % task_prefix))
+    found = []
+    for line in lines[start + 1:]:
+        if line.startswith(("TASK [", "PLAY [", "PLAY RECAP")):
+            break
+        if re.match(r"^(ok|changed|failed|fatal|skipping): \[", line):
+            found.append(line)
+    return found
 
 
 def recap(output):
@@ -132,6 +146,12 @@ def test_job_slices_one_after_the_other_and_at_the_same_time(fleet, workdir):
     verified = playbook(fleet.inventory, "playbooks/verify_boot_chain.yml")
     assert verified.returncode == 0 and "boot chain verified: no mismatch on %d host(s)" % SERVERS in verified.stdout, \
         verified.stdout[-3000:]
+    # At scale the preflight reads each source once, however many servers it holds: one SAN read, one DHCP read,
+    # one switch read and one TCP check of the one portal for the 12 servers.
+    for source in ("SAN - ", "DHCP - ", "Switch - ", "Portal - "):
+        results = task_results(verified.stdout, source)
+        assert len(results) == 1 and "(item=" in results[0], (source, results)
+    assert "%d volume(s)" % SERVERS in task_results(verified.stdout, "SAN - ")[0]
     # A real initiator with each server's identity reaches its own LUN and no other.
     portal = "%s:%d" % (fleetlab.SERVER_IP, fleetlab.ISCSI_PORT)
     values = fleetlab.server(11)
