@@ -18,6 +18,7 @@ import traceback
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import (
     DhcpError,
 )
+from ansible_collections.sanboot.iscsi.plugins.module_utils.rest import display_url, short_reason
 
 try:
     import requests
@@ -40,28 +41,6 @@ class KeaError(DhcpError):
         super().__init__(message)
         self.text = text
         self.result = result
-
-
-def display_url(url: str) -> str:
-    """The URL without any user:password@ part."""
-    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1", str(url))
-
-
-def _short_reason(exc) -> str:
-    text = str(exc)
-    verify = re.search(r"certificate verify failed: ([^(]*?)\s*\(_ssl", text)
-    if verify:
-        return "certificate verify failed: %s" % verify.group(1)
-    for needle, reason in (("Connection refused", "connection refused"),
-                           ("Name or service not known", "host name not known"),
-                           ("Temporary failure in name resolution", "host name could not be resolved"),
-                           ("No route to host", "no route to host"),
-                           ("Network is unreachable", "network unreachable"),
-                           ("Connection reset by peer", "connection reset by peer"),
-                           ("timed out", "timed out")):
-        if needle in text:
-            return reason
-    return text[:300]
 
 
 class KeaClient:
@@ -93,14 +72,14 @@ class KeaClient:
             response = self.session.post(self.url, data=json.dumps(body), timeout=self.timeout)
         except requests.exceptions.SSLError as exc:
             raise KeaError("TLS verification of the Kea control agent at %s failed (%s): give ca_path, or "
-                           "validate_certs=false for a test server" % (self.where, _short_reason(exc))) from None
+                           "validate_certs=false for a test server" % (self.where, short_reason(exc))) from None
         except requests.exceptions.Timeout:
             raise KeaError("the Kea control agent at %s did not answer %s within %s s (timeout)"
                            % (self.where, name, self.timeout)) from None
         except requests.exceptions.ConnectionError as exc:
-            raise KeaError("cannot reach the Kea control agent at %s: %s" % (self.where, _short_reason(exc))) from None
+            raise KeaError("cannot reach the Kea control agent at %s: %s" % (self.where, short_reason(exc))) from None
         except requests.exceptions.RequestException as exc:
-            raise KeaError("request to the Kea control agent at %s failed: %s" % (self.where, _short_reason(exc))) from None
+            raise KeaError("request to the Kea control agent at %s failed: %s" % (self.where, short_reason(exc))) from None
         if response.status_code == 401:
             if self.username is None:
                 raise KeaError("the Kea control agent at %s requires authentication (HTTP 401 Unauthorized): set "

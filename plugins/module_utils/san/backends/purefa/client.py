@@ -37,6 +37,7 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.sanboot.iscsi.plugins.module_utils.rest import display_url, short_reason
 from ansible_collections.sanboot.iscsi.plugins.module_utils.san.core import SanError
 
 # The REST version whose published description (FA2.56.spec.yaml) the tests validate against.
@@ -55,28 +56,6 @@ class PureError(SanError):
 
     def mentions(self, text) -> bool:
         return any(text.lower() in message.lower() for message in self.messages)
-
-
-def display_url(url) -> str:
-    """The URL without any user:password@ part."""
-    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1", str(url))
-
-
-def _short_reason(exc) -> str:
-    text = str(exc)
-    verify = re.search(r"certificate verify failed: ([^(]*?)\s*\(_ssl", text)
-    if verify:
-        return "certificate verify failed: %s" % verify.group(1)
-    for needle, reason in (("Connection refused", "connection refused"),
-                           ("Name or service not known", "host name not known"),
-                           ("Temporary failure in name resolution", "host name could not be resolved"),
-                           ("No route to host", "no route to host"),
-                           ("Network is unreachable", "network unreachable"),
-                           ("Connection reset by peer", "connection reset by peer"),
-                           ("timed out", "timed out")):
-        if needle in text:
-            return reason
-    return text[:300]
 
 
 def _version(text):
@@ -115,14 +94,14 @@ class PureClient:
                                          verify=self.verify, timeout=self.timeout, allow_redirects=False)
         except requests.exceptions.SSLError as exc:
             raise PureError("TLS verification of the FlashArray at %s failed (%s): give ca_path, or validate_certs=false "
-                            "for a test array" % (self.where, _short_reason(exc))) from None
+                            "for a test array" % (self.where, short_reason(exc))) from None
         except requests.exceptions.Timeout:
             raise PureError("the FlashArray at %s did not answer %s within %s s (timeout)"
                             % (self.where, what, self.timeout)) from None
         except requests.exceptions.ConnectionError as exc:
-            raise PureError("cannot reach the FlashArray at %s: %s" % (self.where, _short_reason(exc))) from None
+            raise PureError("cannot reach the FlashArray at %s: %s" % (self.where, short_reason(exc))) from None
         except requests.exceptions.RequestException as exc:
-            raise PureError("request to the FlashArray at %s failed: %s" % (self.where, _short_reason(exc))) from None
+            raise PureError("request to the FlashArray at %s failed: %s" % (self.where, short_reason(exc))) from None
         return response
 
     @staticmethod

@@ -29,7 +29,8 @@ from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp import core as 
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.core import DhcpError, build_request, run_reservation
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.backend import KeaBackend
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.registry import BACKENDS
-from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.client import KeaClient, KeaError, display_url
+from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.client import KeaClient, KeaError
+from ansible_collections.sanboot.iscsi.plugins.module_utils.rest import display_url
 from ansible_collections.sanboot.iscsi.plugins.module_utils.dhcp.backends.kea.config import (
     STALE,
     normalise_options,
